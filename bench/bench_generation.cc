@@ -6,7 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "bench/bench_report.h"
+#include "bench/report.h"
 #include "core/generation.h"
 #include "core/model_config.h"
 

@@ -5,7 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "bench/bench_report.h"
+#include "bench/report.h"
 #include "core/model_config.h"
 #include "core/scoring.h"
 #include "learner/optimizer.h"

@@ -111,6 +111,7 @@ absl::Status SftTrainer::SaveCheckpoint() {
                           {"cursor", DataCursor::StateToJson(cursor_->state())}};
   files[kStateFile] = state.dump(2);
   FULCRUM_RETURN_IF_ERROR(WriteCheckpoint(CheckpointRoot(config_), step_, files).status());
+  if (config_.keep_checkpoints() == 0) return absl::OkStatus();
   return PruneCheckpoints(CheckpointRoot(config_), config_.keep_checkpoints());
 }
 

@@ -1,6 +1,6 @@
 // Benchmark output: rows printed as they are measured and written to <out_dir>/<name>.json.
-#ifndef FULCRUM_BENCH_BENCH_REPORT_H_
-#define FULCRUM_BENCH_BENCH_REPORT_H_
+#ifndef FULCRUM_BENCH_REPORT_H_
+#define FULCRUM_BENCH_REPORT_H_
 
 #include <string>
 #include <vector>
@@ -30,6 +30,6 @@ double SecondsPerCall(Fn&& fn, int warmup, int repeats);
 
 }  // namespace fulcrum
 
-#include "bench/bench_report_inl.h"
+#include "bench/report_inl.h"
 
-#endif  // FULCRUM_BENCH_BENCH_REPORT_H_
+#endif  // FULCRUM_BENCH_REPORT_H_

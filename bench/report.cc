@@ -1,4 +1,4 @@
-#include "bench/bench_report.h"
+#include "bench/report.h"
 
 #include <filesystem>
 #include <fstream>

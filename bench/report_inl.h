@@ -1,5 +1,5 @@
-#ifndef FULCRUM_BENCH_BENCH_REPORT_INL_H_
-#define FULCRUM_BENCH_BENCH_REPORT_INL_H_
+#ifndef FULCRUM_BENCH_REPORT_INL_H_
+#define FULCRUM_BENCH_REPORT_INL_H_
 
 #include <chrono>
 
@@ -15,4 +15,4 @@ double SecondsPerCall(Fn&& fn, int warmup, int repeats) {
 
 }  // namespace fulcrum
 
-#endif  // FULCRUM_BENCH_BENCH_REPORT_INL_H_
+#endif  // FULCRUM_BENCH_REPORT_INL_H_
