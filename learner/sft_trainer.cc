@@ -1,6 +1,7 @@
 #include "learner/sft_trainer.h"
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,13 @@ namespace {
 constexpr char kOptimizerFile[] = "optimizer.safetensors";
 constexpr char kStateFile[] = "state.json";
 constexpr int kEvalBatch = 256;
+constexpr size_t kLossWindow = 50;
+
+double Mean(const std::deque<double>& values) {
+  double sum = 0;
+  for (double v : values) sum += v;
+  return values.empty() ? 0.0 : sum / values.size();
+}
 
 absl::Status ValidateConfig(const v1::SftConfig& c) {
   auto missing = [](const char* key) { return absl::InvalidArgumentError(absl::StrCat("sft.", key, " is required")); };
@@ -150,6 +158,7 @@ absl::StatusOr<nlohmann::json> SftTrainer::Run() {
   ProgressMeter meter("sft", config_.steps(), step_);
   const int64_t tokens_at_start = tokens_seen_;
   double last_loss = 0;
+  std::deque<double> recent_losses;  // the summary's train_loss: single steps are noisy
   nlohmann::json last_eval;
   auto report = [&](const std::vector<std::pair<std::string, double>>& numbers) {
     if (progress_) *progress_ << meter.Line(step_, numbers) << std::endl;
@@ -157,6 +166,8 @@ absl::StatusOr<nlohmann::json> SftTrainer::Run() {
   auto last_report = std::chrono::steady_clock::now();
   while (step_ < config_.steps()) {
     FULCRUM_ASSIGN_OR_RETURN(last_loss, TorchCall("training step", [&] { return TrainStep(); }));
+    recent_losses.push_back(last_loss);
+    if (recent_losses.size() > kLossWindow) recent_losses.pop_front();
     const double tokens_per_s = (tokens_seen_ - tokens_at_start) / std::max(1e-9, meter.elapsed_seconds());
     metrics_->Append({{"step", step_}, {"loss", last_loss}, {"tokens_per_s", tokens_per_s},
                       {"lr", LearningRate(config_.optimizer(), static_cast<int>(step_ - 1), config_.steps())}});
@@ -185,7 +196,7 @@ absl::StatusOr<nlohmann::json> SftTrainer::Run() {
   nlohmann::json summary = {{"stage", "sft"},
                             {"steps", step_},
                             {"wall_s", meter.elapsed_seconds()},
-                            {"train_loss", last_loss},
+                            {"train_loss", Mean(recent_losses)},
                             {"tokens_seen", tokens_seen_},
                             {"heldout_loss", last_eval.value("heldout_loss", nlohmann::json())},
                             {"heldout_accuracy", last_eval.value("heldout_accuracy", nlohmann::json())},

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 threads=${THREADS:-$(nproc)}
-build/bin/fulcrum-data --task=addition --out=data/addition --train=20000 --heldout=500 --seed=1
+build/bin/fulcrum-data --task=addition --out=data/addition --train=100000 --heldout=500 --seed=1
 build/bin/fulcrum-learner --sft_config=configs/sft_addition.yaml --threads="$threads"
 echo
 echo "demo: summary in runs/demo/sft/summary.json"

@@ -25,15 +25,18 @@ absl::Status InConfig(const absl::Status& status) {
 
 absl::StatusOr<std::unique_ptr<Task>> MakeArithmetic(const fulcrum::v1::TaskConfig& config,
                                                      ArithmeticTask::Operation operation,
-                                                     int default_max_digits) {
+                                                     int default_min_digits, int default_max_digits) {
   if (config.numbers() != 0) return UnusedField(config.name(), "numbers", config.numbers());
   if (config.max_number() != 0) {
     return UnusedField(config.name(), "max_number", config.max_number());
   }
   ArithmeticTask::Options options;
   options.operation = operation;
-  options.min_digits = OrDefault(config.min_digits(), 1);
-  // A lone min_digits above the default range means operands of exactly that many digits.
+  // A lone bound outside the default range pulls the other bound with it: for addition (3..3),
+  // min_digits 5 alone means exactly 5 digits and max_digits 2 alone exactly 2.
+  options.min_digits = OrDefault(
+      config.min_digits(),
+      config.max_digits() == 0 ? default_min_digits : std::min(default_min_digits, config.max_digits()));
   options.max_digits =
       OrDefault(config.max_digits(), std::max(default_max_digits, options.min_digits));
   absl::StatusOr<std::unique_ptr<ArithmeticTask>> task = ArithmeticTask::Create(options);
@@ -60,10 +63,10 @@ absl::StatusOr<std::unique_ptr<Task>> MakeCountdown(const fulcrum::v1::TaskConfi
 
 absl::StatusOr<std::unique_ptr<Task>> MakeTask(const fulcrum::v1::TaskConfig& config) {
   if (config.name() == "addition") {
-    return MakeArithmetic(config, ArithmeticTask::Operation::kAddition, 3);
+    return MakeArithmetic(config, ArithmeticTask::Operation::kAddition, 3, 3);
   }
   if (config.name() == "multiplication") {
-    return MakeArithmetic(config, ArithmeticTask::Operation::kMultiplication, 2);
+    return MakeArithmetic(config, ArithmeticTask::Operation::kMultiplication, 1, 2);
   }
   if (config.name() == "countdown") return MakeCountdown(config);
   return absl::InvalidArgumentError(

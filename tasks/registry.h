@@ -13,9 +13,9 @@
 namespace fulcrum {
 
 // Names: "addition", "multiplication", "countdown". A zero field takes the task's default:
-// addition digits 1..3, multiplication digits 1..2 (a max_digits of zero is raised to min_digits
-// when that is larger), countdown 3 numbers up to 20. Fields that do not apply to the named task
-// must stay zero. Errors are INVALID_ARGUMENT naming the field, e.g.
+// addition digits 3..3 (three-digit addition), multiplication digits 1..2 (a lone bound outside
+// the default range pulls the other with it), countdown 3 numbers up to 20. Fields that do not
+// apply to the named task must stay zero. Errors are INVALID_ARGUMENT naming the field, e.g.
 // "task.max_digits must be in [1, 9], got 12".
 absl::StatusOr<std::unique_ptr<Task>> MakeTask(const fulcrum::v1::TaskConfig& config);
 

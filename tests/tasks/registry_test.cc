@@ -25,17 +25,22 @@ std::pair<size_t, size_t> OperandDigits(const std::string& prompt) {
 }
 
 TEST(RegistryTest, ArithmeticDefaults) {
-  for (const auto& [name, max_digits] : {std::pair<std::string, size_t>{"addition", 3},
-                                         std::pair<std::string, size_t>{"multiplication", 2}}) {
+  struct Expected {
+    std::string name;
+    size_t min_digits, max_digits;
+  };
+  for (const auto& [name, min_digits, max_digits] :
+       {Expected{"addition", 3, 3}, Expected{"multiplication", 1, 2}}) {
     std::unique_ptr<Task> task = MakeTask(Config(name)).value();
     EXPECT_EQ(task->name(), name);
     std::mt19937_64 rng(1);
-    size_t longest = 0;
+    size_t longest = 0, shortest = 100;
     for (int i = 0; i < 500; ++i) {
       const auto [a, b] = OperandDigits(task->Sample(rng).prompt);
       longest = std::max({longest, a, b});
-      EXPECT_GE(std::min(a, b), 1u);
+      shortest = std::min({shortest, a, b});
     }
+    EXPECT_EQ(shortest, min_digits) << name;
     EXPECT_EQ(longest, max_digits) << name;
   }
 }
@@ -51,6 +56,16 @@ TEST(RegistryTest, CountdownDefaults) {
     largest = std::max(largest, instance.numbers.back());
   }
   EXPECT_EQ(largest, 20);
+}
+
+TEST(RegistryTest, MaxDigitsAloneLowersTheDefaultMinimum) {
+  fulcrum::v1::TaskConfig config = Config("addition");
+  config.set_max_digits(2);
+  std::unique_ptr<Task> task = MakeTask(config).value();
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(OperandDigits(task->Sample(rng).prompt), std::make_pair(size_t{2}, size_t{2}));
+  }
 }
 
 TEST(RegistryTest, MinDigitsAloneRaisesTheDefaultMaximum) {
