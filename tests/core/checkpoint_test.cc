@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
+#include "tests/temp_dir.h"
 
 namespace fulcrum {
 namespace {
@@ -21,12 +22,6 @@ using ::testing::UnorderedElementsAre;
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = testing::TempDir() + "checkpoint_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(root_); }
 
   std::string Path(const std::string& name) const { return root_ + "/" + name; }
 
@@ -45,7 +40,8 @@ class CheckpointTest : public ::testing::Test {
     return names;
   }
 
-  std::string root_;
+  testing::ScopedTempDir temp_{"checkpoint"};
+  const std::string root_ = temp_.path();
 };
 
 TEST_F(CheckpointTest, DirectoryNames) {

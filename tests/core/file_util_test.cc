@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/temp_dir.h"
+
 namespace fulcrum {
 namespace {
 
@@ -15,12 +17,6 @@ using ::testing::UnorderedElementsAre;
 
 class FileUtilTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = testing::TempDir() + "file_util_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::vector<std::string> DirectoryNames() const {
     std::vector<std::string> names;
@@ -30,7 +26,8 @@ class FileUtilTest : public ::testing::Test {
     return names;
   }
 
-  std::string dir_;
+  testing::ScopedTempDir temp_{"file_util"};
+  const std::string dir_ = temp_.path();
 };
 
 TEST_F(FileUtilTest, AtomicWriteRoundTripsBinaryBytes) {

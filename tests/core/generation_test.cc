@@ -12,6 +12,22 @@ using testing::TinyGpt;
 
 std::vector<std::vector<int>> MixedPrompts() { return {{1, 5, 7}, {1, 4, 4, 9, 12, 3, 8}, {1, 2}, {1, 30, 6, 6}}; }
 
+// Each mixed prompt followed by its completion, and where each completion starts.
+struct Scored {
+  std::vector<std::vector<int>> sequences;
+  std::vector<int> prompt_lens;
+};
+Scored PromptsWithCompletions(const std::vector<Completion>& completions) {
+  Scored out;
+  for (size_t i = 0; i < completions.size(); ++i) {
+    std::vector<int> seq = MixedPrompts()[i];
+    out.prompt_lens.push_back(static_cast<int>(seq.size()));
+    seq.insert(seq.end(), completions[i].tokens.begin(), completions[i].tokens.end());
+    out.sequences.push_back(seq);
+  }
+  return out;
+}
+
 TEST(GenerationTest, CachedAndRecomputedDecodingAgreeForMixedPromptLengths) {
   Gpt model = TinyGpt();
   SamplingParams params;
@@ -50,13 +66,9 @@ TEST(GenerationTest, GreedyPicksTheArgmaxAndLogprobsMatchScoring) {
   params.max_new_tokens = 6;
   auto out = Generate(model, MixedPrompts(), params);
   ASSERT_TRUE(out.ok());
-  std::vector<std::vector<int>> sequences;
-  std::vector<int> prompt_lens;
+  auto [sequences, prompt_lens] = PromptsWithCompletions(*out);
   for (size_t i = 0; i < out->size(); ++i) {
-    std::vector<int> seq = MixedPrompts()[i];
-    prompt_lens.push_back(static_cast<int>(seq.size()));
-    seq.insert(seq.end(), (*out)[i].tokens.begin(), (*out)[i].tokens.end());
-    sequences.push_back(seq);
+    const std::vector<int>& seq = sequences[i];
     // Greedy: every generated token is the argmax of the logits given its prefix.
     torch::NoGradGuard no_grad;
     torch::Tensor t = torch::tensor(std::vector<int64_t>(seq.begin(), seq.end())).unsqueeze(0);
@@ -82,14 +94,7 @@ TEST(GenerationTest, SampledLogprobsAreTemperatureScaledLogSoftmax) {
   params.seed = 3;
   auto out = Generate(model, MixedPrompts(), params);
   ASSERT_TRUE(out.ok());
-  std::vector<std::vector<int>> sequences;
-  std::vector<int> prompt_lens;
-  for (size_t i = 0; i < out->size(); ++i) {
-    std::vector<int> seq = MixedPrompts()[i];
-    prompt_lens.push_back(static_cast<int>(seq.size()));
-    seq.insert(seq.end(), (*out)[i].tokens.begin(), (*out)[i].tokens.end());
-    sequences.push_back(seq);
-  }
+  auto [sequences, prompt_lens] = PromptsWithCompletions(*out);
   auto scored = ScoreCompletions(model, sequences, prompt_lens, 0.7);
   ASSERT_TRUE(scored.ok());
   for (size_t i = 0; i < out->size(); ++i) {

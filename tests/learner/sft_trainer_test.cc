@@ -12,6 +12,7 @@
 #include "tasks/jsonl_writer.h"
 #include "tasks/registry.h"
 #include "tasks/split_sampler.h"
+#include "tests/temp_dir.h"
 
 namespace fulcrum {
 namespace {
@@ -19,10 +20,6 @@ namespace {
 class SftTrainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("fulcrum_sft_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
     v1::TaskConfig task;
     task.set_name("addition");
     task.set_min_digits(1);
@@ -34,7 +31,6 @@ class SftTrainerTest : public ::testing::Test {
     ASSERT_TRUE(splits.ok());
     ASSERT_TRUE(WriteDataset(*splits, (dir_ / "data").string()).ok());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   v1::SftConfig Config(int steps) const {
     v1::SftConfig c;
@@ -74,7 +70,8 @@ class SftTrainerTest : public ::testing::Test {
     return losses;
   }
 
-  std::filesystem::path dir_;
+  testing::ScopedTempDir temp_{"sft"};
+  const std::filesystem::path dir_ = temp_.path();
 };
 
 TEST_F(SftTrainerTest, LossFallsUnderABoundAndSummaryIsWritten) {
