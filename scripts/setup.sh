@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libgoogle-glog-dev libgflags-dev
   prometheus-cpp-dev libyaml-cpp-dev nlohmann-json3-dev libsentencepiece-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev zlib1g-dev python3-numpy
 )
 
 missing=()
