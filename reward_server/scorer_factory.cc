@@ -1,0 +1,130 @@
+#include "reward_server/scorer_factory.h"
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "core/status_macros.h"
+#include "reward_server/composite_scorer.h"
+#include "reward_server/exact_match_scorer.h"
+#include "reward_server/format_scorer.h"
+#include "reward_server/regex_scorer.h"
+#include "reward_server/verifier_scorer.h"
+#include "tasks/registry.h"
+
+namespace fulcrum {
+namespace {
+
+constexpr char kScorerNames[] = "verifier, exact_match, regex, format, composite";
+
+bool IsPartScorer(const std::string& name) {
+  return name == "verifier" || name == "exact_match" || name == "regex" || name == "format";
+}
+
+bool NeedsTask(const std::string& name) { return name == "verifier" || name == "format"; }
+
+// The part scorers `options` will build: the scorer itself, or the composite's parts.
+std::vector<std::string> PartNames(const ScorerOptions& options) {
+  if (options.scorer != "composite") return {options.scorer};
+  std::vector<std::string> names;
+  for (const auto& [name, weight] : options.composite) names.push_back(name);
+  return names;
+}
+
+absl::StatusOr<std::unique_ptr<Scorer>> MakePart(const std::string& name,
+                                                 const std::shared_ptr<const Task>& task,
+                                                 const std::string& regex) {
+  if (name == "verifier") return std::make_unique<VerifierScorer>(task);
+  if (name == "format") return std::make_unique<FormatScorer>(task);
+  if (name == "exact_match") return std::make_unique<ExactMatchScorer>();
+  FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<RegexScorer> scorer, RegexScorer::Create(regex));
+  return scorer;
+}
+
+}  // namespace
+
+absl::Status ScorerOptions::Validate() const {
+  if (scorer != "composite" && !IsPartScorer(scorer)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scorer must be one of ", kScorerNames, ", got '", scorer, "'"));
+  }
+  if (scorer == "composite" && composite.empty()) {
+    return absl::InvalidArgumentError("composite: scorer composite needs at least one part");
+  }
+  if (scorer != "composite" && !composite.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("composite: set, but scorer is '", scorer, "', not composite"));
+  }
+  bool uses_regex = false;
+  bool uses_task = false;
+  for (const std::string& name : PartNames(*this)) {
+    if (!IsPartScorer(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "composite: part '", name, "' must be one of verifier, exact_match, regex, format"));
+    }
+    uses_regex |= name == "regex";
+    uses_task |= NeedsTask(name);
+  }
+  for (const auto& [name, weight] : composite) {
+    if (!std::isfinite(weight)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("composite: weight of part '", name, "' is not finite"));
+    }
+  }
+  if (uses_regex && regex.empty()) {
+    return absl::InvalidArgumentError("regex: required by the regex scorer");
+  }
+  if (!uses_regex && !regex.empty()) {
+    return absl::InvalidArgumentError("regex: set, but no regex scorer is in use");
+  }
+  if (uses_task && task.name().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task.name: required by scorer '", scorer, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, double>>> ParseCompositeWeights(
+    const std::string& spec) {
+  std::vector<std::pair<std::string, double>> weights;
+  for (absl::string_view entry : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
+    entry = absl::StripAsciiWhitespace(entry);
+    const std::vector<std::string> fields = absl::StrSplit(entry, ':');
+    double weight = 0.0;
+    if (fields.size() != 2 || fields[0].empty() || !absl::SimpleAtod(fields[1], &weight)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("composite: entry '", entry, "' is not name:weight, e.g. verifier:1.0"));
+    }
+    weights.emplace_back(fields[0], weight);
+  }
+  return weights;
+}
+
+absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(const ScorerOptions& options) {
+  FULCRUM_RETURN_IF_ERROR(options.Validate());
+  std::shared_ptr<const Task> task;
+  const std::vector<std::string> names = PartNames(options);
+  for (const std::string& name : names) {
+    if (NeedsTask(name) && task == nullptr) {
+      FULCRUM_ASSIGN_OR_RETURN(task, MakeTask(options.task));
+    }
+  }
+  if (options.scorer != "composite") return MakePart(options.scorer, task, options.regex);
+  std::vector<CompositeScorer::Part> parts;
+  for (const auto& [name, weight] : options.composite) {
+    FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Scorer> scorer, MakePart(name, task, options.regex));
+    parts.push_back({name, weight, std::move(scorer)});
+  }
+  FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<CompositeScorer> composite,
+                           CompositeScorer::Create(std::move(parts)));
+  return composite;
+}
+
+}  // namespace fulcrum
