@@ -1,6 +1,5 @@
 // fulcrum-reference: serves per-token log-probs under a frozen checkpoint (fulcrum.v1.Reference).
 //   fulcrum-reference --checkpoint=runs/demo/sft/checkpoints --port=0
-#include <signal.h>
 
 #include <cstdint>
 #include <iostream>
@@ -11,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "core/shutdown_signals.h"
 #include "reference_server/reference_server.h"
 
 ABSL_FLAG(std::string, checkpoint, "", "Checkpoint directory, or a checkpoint root whose LATEST is loaded.");
@@ -33,13 +33,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // SIGTERM and SIGINT are blocked in every thread (gRPC's and LibTorch's inherit this mask) and
-  // taken synchronously below, so no signal handler has to be async-signal-safe.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  fulcrum::ShutdownSignals shutdown_signals;  // before gRPC and LibTorch start their threads
 
   fulcrum::ReferenceServer::Options options;
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint);
@@ -56,9 +50,8 @@ int main(int argc, char** argv) {
             << "fulcrum-reference listening on " << absl::GetFlag(FLAGS_host) << ":" << (*server)->port()
             << std::endl;
 
-  int received = 0;
-  sigwait(&signals, &received);
-  std::cout << "fulcrum-reference: " << (received == SIGTERM ? "SIGTERM" : "SIGINT") << ", shutting down"
+  const int received = shutdown_signals.Wait();
+  std::cout << "fulcrum-reference: " << fulcrum::ShutdownSignals::Name(received) << ", shutting down"
             << std::endl;
   (*server)->Shutdown();
   (*server)->Wait();

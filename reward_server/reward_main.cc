@@ -1,8 +1,6 @@
 // fulcrum-reward: serves the Reward service with one scorer chosen by flags. Prints
 // "fulcrum-reward listening on <host>:<port>" once serving, so a parent process can read the
 // port, and shuts down cleanly on SIGTERM or SIGINT.
-#include <pthread.h>
-#include <signal.h>
 
 #include <cstdint>
 #include <iostream>
@@ -14,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "core/shutdown_signals.h"
 #include "reward_server/reward_server.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
@@ -58,13 +57,7 @@ int Run() {
     std::cerr << "fulcrum-reward: " << options.status().message() << std::endl;
     return 1;
   }
-  // Block the shutdown signals before gRPC starts its threads (they inherit the mask), then
-  // receive them synchronously with sigwait: no signal handler, so nothing async-signal-unsafe.
-  sigset_t shutdown_signals;
-  sigemptyset(&shutdown_signals);
-  sigaddset(&shutdown_signals, SIGINT);
-  sigaddset(&shutdown_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  ShutdownSignals shutdown_signals;  // before gRPC starts its threads
 
   absl::StatusOr<std::unique_ptr<RewardServer>> server = RewardServer::Create(*options);
   if (!server.ok()) {
@@ -73,9 +66,8 @@ int Run() {
   }
   std::cout << "fulcrum-reward listening on " << absl::GetFlag(FLAGS_host) << ":"
             << (*server)->port() << std::endl;
-  int signal_number = 0;
-  sigwait(&shutdown_signals, &signal_number);
-  LOG(INFO) << "fulcrum-reward: signal " << signal_number << ", shutting down";
+  const int signal_number = shutdown_signals.Wait();
+  std::cout << "fulcrum-reward: " << ShutdownSignals::Name(signal_number) << ", shutting down" << std::endl;
   (*server)->Shutdown();
   (*server)->Wait();
   return 0;

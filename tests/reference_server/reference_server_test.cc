@@ -21,6 +21,7 @@
 #include "reference_server/reference_service.h"
 #include "tests/core/test_models.h"
 #include "tests/temp_dir.h"
+#include "tests/health_check.h"
 
 namespace fulcrum {
 namespace {
@@ -105,25 +106,7 @@ TEST_F(ReferenceServerTest, LogProbsMatchScoreCompletionsForMixedLengths) {
 TEST_F(ReferenceServerTest, HealthServiceReportsServing) {
   auto server = ReferenceServer::Create({.checkpoint_dir = checkpoint_});
   ASSERT_TRUE(server.ok()) << server.status();
-  grpc::GenericStub stub((*server)->InProcessChannel());
-  grpc::Slice empty_request(std::string{});
-  grpc::ByteBuffer request(&empty_request, 1), response;
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  absl::Notification done;
-  grpc::Status status;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
-                   status = std::move(s);
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
+  EXPECT_EQ(testing::HealthCheck((*server)->InProcessChannel()), testing::kServingResponse);
 }
 
 TEST_F(ReferenceServerTest, ProtocolMismatchAndBadSequencesGetTheDocumentedCodes) {

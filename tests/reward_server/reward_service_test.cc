@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "reward_server/reward_server.h"
 #include "reward_server/scorer.h"
+#include "tests/health_check.h"
 
 namespace fulcrum {
 namespace {
@@ -104,31 +105,7 @@ TEST(RewardServiceTest, RejectsOversizeBatch) {
 TEST(RewardServiceTest, HealthServiceAnswersServing) {
   std::unique_ptr<RewardServer> server = StartServer(AdditionVerifier());
   ASSERT_NE(server, nullptr);
-  // The health protos are not installed, so the call is raw: an empty HealthCheckRequest (service
-  // "") encodes to no bytes, and HealthCheckResponse{status: SERVING} to field 1 varint 1.
-  grpc::GenericStub stub(server->InProcessChannel());
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  // A default ByteBuffer is "no message"; an empty message needs one empty slice.
-  grpc::Slice empty;
-  const grpc::ByteBuffer request(&empty, 1);
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  absl::Notification done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
-                   status = std::move(s);
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const grpc::Slice& slice : slices) {
-    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
+  EXPECT_EQ(testing::HealthCheck(server->InProcessChannel()), testing::kServingResponse);
 }
 
 // Holds every call until released, so a test can keep one call in flight without sleeping.

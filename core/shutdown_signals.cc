@@ -1,0 +1,22 @@
+#include "core/shutdown_signals.h"
+
+#include <pthread.h>
+
+namespace fulcrum {
+
+ShutdownSignals::ShutdownSignals() {
+  sigemptyset(&signals_);
+  sigaddset(&signals_, SIGINT);
+  sigaddset(&signals_, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+}
+
+int ShutdownSignals::Wait() {
+  int received = 0;
+  sigwait(&signals_, &received);
+  return received;
+}
+
+const char* ShutdownSignals::Name(int signal_number) { return signal_number == SIGTERM ? "SIGTERM" : "SIGINT"; }
+
+}  // namespace fulcrum
