@@ -123,7 +123,7 @@ absl::Status SftTrainer::SaveCheckpoint() {
   return PruneCheckpoints(CheckpointRoot(config_), config_.keep_checkpoints());
 }
 
-double SftTrainer::TrainStep() {
+SftTrainer::StepResult SftTrainer::TrainStep() {
   model_->train();
   optimizer_->ZeroGrad();
   const int accum = std::max(1, config_.grad_accum());
@@ -136,9 +136,10 @@ double SftTrainer::TrainStep() {
     (loss.loss / accum).backward();
     loss_sum += loss.loss.item<double>();
   }
-  optimizer_->Step(LearningRate(config_.optimizer(), static_cast<int>(step_), config_.steps()));
+  const double lr = LearningRate(config_.optimizer(), static_cast<int>(step_), config_.steps());
+  const double grad_norm = optimizer_->Step(lr);
   ++step_;
-  return loss_sum / accum;
+  return {loss_sum / accum, lr, grad_norm};
 }
 
 absl::StatusOr<nlohmann::json> SftTrainer::Evaluate() {
@@ -165,12 +166,13 @@ absl::StatusOr<nlohmann::json> SftTrainer::Run() {
   };
   auto last_report = std::chrono::steady_clock::now();
   while (step_ < config_.steps()) {
-    FULCRUM_ASSIGN_OR_RETURN(last_loss, TorchCall("training step", [&] { return TrainStep(); }));
+    FULCRUM_ASSIGN_OR_RETURN(StepResult result, TorchCall("training step", [&] { return TrainStep(); }));
+    last_loss = result.loss;
     recent_losses.push_back(last_loss);
     if (recent_losses.size() > kLossWindow) recent_losses.pop_front();
     const double tokens_per_s = (tokens_seen_ - tokens_at_start) / std::max(1e-9, meter.elapsed_seconds());
     metrics_->Append({{"step", step_}, {"loss", last_loss}, {"tokens_per_s", tokens_per_s},
-                      {"lr", LearningRate(config_.optimizer(), static_cast<int>(step_ - 1), config_.steps())}});
+                      {"lr", result.lr}, {"grad_norm", result.grad_norm}});
     const bool last = step_ == config_.steps();
     if (last || (config_.eval_every() > 0 && step_ % config_.eval_every() == 0)) {
       FULCRUM_ASSIGN_OR_RETURN(last_eval, Evaluate());

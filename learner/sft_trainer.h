@@ -44,7 +44,10 @@ class SftTrainer {
   absl::Status Resume(const std::string& checkpoint_dir);
   absl::Status SaveCheckpoint();
   absl::StatusOr<nlohmann::json> Evaluate();
-  double TrainStep();
+  struct StepResult {
+    double loss, lr, grad_norm;
+  };
+  StepResult TrainStep();
 
   v1::SftConfig config_;
   std::ostream* progress_ = nullptr;

@@ -2,6 +2,7 @@
 // say they serve, and stopped with SIGTERM.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <grpcpp/grpcpp.h>
@@ -113,14 +114,17 @@ TEST(ServicesProcessTest, BadFlagsEndWithOneClearLineAndExitCodeOne) {
   ASSERT_TRUE(reward.ok());
   const std::string said = (*reward)->ReadAll();
   EXPECT_EQ((*reward)->Wait(), 1);
-  EXPECT_NE(said.find("scorer must be one of"), std::string::npos) << said;
-  EXPECT_EQ(said.find("Traceback"), std::string::npos);
+  // One line, the reason, and nothing else: no abort message, no backtrace.
+  EXPECT_EQ(said.rfind("fulcrum-reward: scorer must be one of", 0), 0u) << said;
+  EXPECT_EQ(std::count(said.begin(), said.end(), '\n'), 1) << said;
 
   auto reference = ChildProcess::Start({BinaryPath("fulcrum-reference"), "--checkpoint=/nonexistent/ckpt"});
   ASSERT_TRUE(reference.ok());
   const std::string told = (*reference)->ReadAll();
   EXPECT_EQ((*reference)->Wait(), 1);
   EXPECT_NE(told.find("/nonexistent/ckpt"), std::string::npos) << told;
+  EXPECT_EQ(told.find("Check failure"), std::string::npos) << told;
+  EXPECT_EQ(told.find("terminate called"), std::string::npos) << told;
 }
 
 }  // namespace

@@ -79,6 +79,20 @@ class ReferenceServerTest : public ::testing::Test {
   std::string checkpoint_;
 };
 
+// A ReferenceService over `batcher`, served in-process, with a stub to call it.
+struct InProcessReference {
+  explicit InProcessReference(LogProbBatcher* batcher)
+      : service(batcher, {CharTokenizer().vocab_size(), 64, "in-memory"}) {
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&service);
+    server = builder.BuildAndStart();
+    if (server != nullptr) stub = v1::Reference::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  }
+  ReferenceService service;
+  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<v1::Reference::Stub> stub;
+};
+
 TEST_F(ReferenceServerTest, LogProbsMatchScoreCompletionsForMixedLengths) {
   auto server = ReferenceServer::Create({.checkpoint_dir = root_.path()});  // A root: LATEST is followed.
   ASSERT_TRUE(server.ok()) << server.status();
@@ -171,12 +185,9 @@ TEST_F(ReferenceServerTest, ConcurrentCallsAreMergedAndAnsweredCorrectly) {
         return ScoreCompletions(model, sequences, prompt_lens);
       });
   ASSERT_TRUE(batcher.ok()) << batcher.status();
-  ReferenceService service(batcher->get(), {CharTokenizer().vocab_size(), 64, "in-memory"});
-  grpc::ServerBuilder builder;
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::Reference::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  InProcessReference served(batcher->get());
+  ASSERT_NE(served.server, nullptr);
+  auto& stub = served.stub;
 
   constexpr int kCalls = 8;
   struct Call {
@@ -222,7 +233,7 @@ TEST_F(ReferenceServerTest, ConcurrentCallsAreMergedAndAnsweredCorrectly) {
   }
   EXPECT_GE((*batcher)->merged_batches(), 1);
   EXPECT_EQ((*batcher)->batches_scored(), 2);
-  server->Shutdown();
+  served.server->Shutdown();
 }
 
 // With room for one waiting sequence and the worker held, a second waiting call is refused.
@@ -239,12 +250,9 @@ TEST_F(ReferenceServerTest, FullQueueGivesResourceExhausted) {
         return LogProbs(sequences.size());
       });
   ASSERT_TRUE(batcher.ok()) << batcher.status();
-  ReferenceService service(batcher->get(), {CharTokenizer().vocab_size(), 64, "in-memory"});
-  grpc::ServerBuilder builder;
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::Reference::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  InProcessReference served(batcher->get());
+  ASSERT_NE(served.server, nullptr);
+  auto& stub = served.stub;
 
   const v1::LogProbsRequest request = MakeRequest({{1, 5}}, {1});
   grpc::ClientContext first_context, second_context;
@@ -276,7 +284,7 @@ TEST_F(ReferenceServerTest, FullQueueGivesResourceExhausted) {
   EXPECT_TRUE(first_status.ok()) << first_status.error_message();
   EXPECT_TRUE(second_status.ok()) << second_status.error_message();
   EXPECT_EQ(second_response.logprobs_size(), 1);
-  server->Shutdown();
+  served.server->Shutdown();
 }
 
 }  // namespace
