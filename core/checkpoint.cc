@@ -147,6 +147,15 @@ absl::StatusOr<std::string> LatestCheckpoint(const std::string& root) {
   return dir;
 }
 
+absl::StatusOr<std::string> ResolveCheckpointDir(const std::string& dir) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) {
+    return absl::NotFoundError(absl::StrCat("checkpoint directory ", dir, " does not exist"));
+  }
+  if (std::filesystem::exists(std::filesystem::path(dir) / "LATEST", error)) return LatestCheckpoint(dir);
+  return dir;
+}
+
 std::vector<std::string> ListCheckpoints(const std::string& root) {
   std::vector<std::pair<int64_t, std::string>> found;
   const absl::StatusOr<std::vector<std::string>> names = ListDirectory(root);

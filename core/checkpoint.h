@@ -39,6 +39,10 @@ absl::StatusOr<std::string> WriteCheckpoint(const std::string& root, int64_t ste
 // resume from); DATA_LOSS when LATEST is malformed or names a directory that does not exist.
 absl::StatusOr<std::string> LatestCheckpoint(const std::string& root);
 
+// `dir` itself, or the checkpoint its LATEST names when `dir` is a checkpoint root. NOT_FOUND
+// naming `dir` when it is not a directory.
+absl::StatusOr<std::string> ResolveCheckpointDir(const std::string& dir);
+
 // Paths of the complete checkpoints under `root`, oldest step first; empty if `root` is absent.
 std::vector<std::string> ListCheckpoints(const std::string& root);
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/gpt.h"
+#include "core/safetensors.h"
 #include "core/tokenizer.h"
 
 namespace fulcrum {
@@ -26,6 +27,12 @@ struct LoadedModel {
 
 // Loads a checkpoint directory written with ModelFiles. Errors name the directory and the file.
 absl::StatusOr<LoadedModel> LoadModel(const std::string& dir);
+
+// A model as one self-describing safetensors payload, the form a policy version travels in from the
+// learner to actors: the weights, with the model config and the tokenizer's files in the metadata.
+absl::StatusOr<std::map<std::string, std::string>> ModelMetadata(const Gpt& model, const Tokenizer& tokenizer);
+// Rebuilds a model from such a payload; `source` (e.g. "weights v12") prefixes errors.
+absl::StatusOr<LoadedModel> ModelFromSafetensors(const SafetensorsFile& file, const std::string& source);
 
 }  // namespace fulcrum
 

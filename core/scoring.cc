@@ -23,13 +23,24 @@ PaddedBatch RightPad(const std::vector<std::vector<int>>& sequences, int pad_id)
   return batch;
 }
 
-torch::Tensor SequenceLogProbs(Gpt& model, const torch::Tensor& tokens, double temperature) {
+TokenScores ScoreTokens(Gpt& model, const torch::Tensor& tokens, double temperature, bool with_entropy,
+                        bool with_values) {
   const int64_t t = tokens.size(1);
   torch::Tensor inputs = tokens.narrow(1, 0, t - 1);
   torch::Tensor positions = torch::arange(t - 1, torch::kInt64).unsqueeze(0).expand({tokens.size(0), t - 1});
-  torch::Tensor logits = model->Logits(model->Forward(inputs, positions, torch::Tensor()));
+  torch::Tensor hidden = model->Forward(inputs, positions, torch::Tensor());
+  torch::Tensor logits = model->Logits(hidden);
   if (temperature != 1.0) logits = logits / temperature;
-  return logits.log_softmax(-1).gather(-1, tokens.narrow(1, 1, t - 1).unsqueeze(-1)).squeeze(-1);
+  torch::Tensor log_probs = logits.log_softmax(-1);
+  TokenScores scores;
+  scores.logprobs = log_probs.gather(-1, tokens.narrow(1, 1, t - 1).unsqueeze(-1)).squeeze(-1);
+  if (with_entropy) scores.entropy = -(log_probs.exp() * log_probs).sum(-1);
+  if (with_values) scores.values = model->Values(hidden);
+  return scores;
+}
+
+torch::Tensor SequenceLogProbs(Gpt& model, const torch::Tensor& tokens, double temperature) {
+  return ScoreTokens(model, tokens, temperature, /*with_entropy=*/false, /*with_values=*/false).logprobs;
 }
 
 absl::StatusOr<std::vector<std::vector<float>>> ScoreCompletions(

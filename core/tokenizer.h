@@ -36,6 +36,9 @@ class Tokenizer {
   virtual nlohmann::json ToJson() const = 0;
 };
 
+// [BOS] + the ids of `prompt`: what generation starts from (SFT data, evaluation, rollout actors).
+absl::StatusOr<std::vector<int>> EncodePrompt(const Tokenizer& tokenizer, std::string_view prompt);
+
 }  // namespace fulcrum
 
 #endif  // FULCRUM_CORE_TOKENIZER_H_

@@ -1,6 +1,8 @@
 #include "core/tokenizer_io.h"
 
 #include <filesystem>
+#include <functional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/char_tokenizer.h"
@@ -27,8 +29,13 @@ absl::StatusOr<std::string> GetString(const nlohmann::json& json, const char* ke
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromJson(const nlohmann::json& json,
-                                                             const std::string& dir) {
+namespace {
+
+// Builds the tokenizer `json` describes; `read_file` returns the bytes of a file it names and what
+// to call them in errors.
+absl::StatusOr<std::unique_ptr<Tokenizer>> BuildTokenizer(
+    const nlohmann::json& json,
+    const std::function<absl::StatusOr<std::pair<std::string, std::string>>(const std::string&)>& read_file) {
   if (!json.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat("a tokenizer description must be a JSON object, got ", json.type_name()));
@@ -43,12 +50,39 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromJson(const nlohmann::jso
   }
   if (type == "sentencepiece") {
     FULCRUM_ASSIGN_OR_RETURN(const std::string model_file, GetString(json, "model_file"));
+    FULCRUM_ASSIGN_OR_RETURN(auto model, read_file(model_file));
     FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<SentencePieceTokenizer> tokenizer,
-                             SentencePieceTokenizer::FromFile(JoinPath(dir, model_file)));
+                             SentencePieceTokenizer::FromSerializedModel(std::move(model.first), model.second));
     return tokenizer;
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown tokenizer type '", type, "' (known types: char, sentencepiece)"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromJson(const nlohmann::json& json,
+                                                             const std::string& dir) {
+  return BuildTokenizer(json, [&](const std::string& name) -> absl::StatusOr<std::pair<std::string, std::string>> {
+    const std::string path = JoinPath(dir, name);
+    FULCRUM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    return std::make_pair(std::move(bytes), path);
+  });
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromFiles(const std::map<std::string, std::string>& files,
+                                                              const std::string& source) {
+  const auto json_file = files.find(kTokenizerJsonFileName);
+  if (json_file == files.end()) return absl::InvalidArgumentError(absl::StrCat(source, ": no ", kTokenizerJsonFileName));
+  const auto json = nlohmann::json::parse(json_file->second, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", kTokenizerJsonFileName, " is not JSON"));
+  auto tokenizer = BuildTokenizer(json, [&](const std::string& name) -> absl::StatusOr<std::pair<std::string, std::string>> {
+    const auto it = files.find(name);
+    if (it == files.end()) return absl::InvalidArgumentError(absl::StrCat("no file '", name, "'"));
+    return std::make_pair(it->second, absl::StrCat(source, " ", name));
+  });
+  if (!tokenizer.ok()) return absl::Status(tokenizer.status().code(), absl::StrCat(source, ": ", tokenizer.status().message()));
+  return tokenizer;
 }
 
 std::map<std::string, std::string> TokenizerFiles(const Tokenizer& tokenizer) {

@@ -22,6 +22,10 @@ inline constexpr char kTokenizerJsonFileName[] = "tokenizer.json";
 absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromJson(const nlohmann::json& json,
                                                              const std::string& dir);
 
+// The same from the files TokenizerFiles returns, held in memory; `source` prefixes errors.
+absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromFiles(const std::map<std::string, std::string>& files,
+                                                              const std::string& source);
+
 // The files that describe `tokenizer` (name -> contents): tokenizer.json, plus the model file of a
 // SentencePiece tokenizer. Shaped for WriteCheckpoint (core/checkpoint.h).
 std::map<std::string, std::string> TokenizerFiles(const Tokenizer& tokenizer);

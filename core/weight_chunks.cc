@@ -22,11 +22,12 @@ uint32_t Crc32(const std::string& bytes) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const SerializedWeights>> SerializeWeights(int64_t version,
-                                                                          const NamedTensors& weights) {
+absl::StatusOr<std::shared_ptr<const SerializedWeights>> SerializeWeights(
+    int64_t version, const NamedTensors& weights, std::map<std::string, std::string> metadata) {
   auto out = std::make_shared<SerializedWeights>();
   out->version = version;
-  FULCRUM_ASSIGN_OR_RETURN(out->bytes, SerializeSafetensors(weights, {{"policy_version", std::to_string(version)}}));
+  metadata["policy_version"] = std::to_string(version);
+  FULCRUM_ASSIGN_OR_RETURN(out->bytes, SerializeSafetensors(weights, metadata));
   out->crc32 = Crc32(out->bytes);
   return std::shared_ptr<const SerializedWeights>(std::move(out));
 }

@@ -6,6 +6,7 @@
 #define FULCRUM_CORE_WEIGHT_CHUNKS_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -24,8 +25,9 @@ struct SerializedWeights {
   uint32_t crc32 = 0;
 };
 
-absl::StatusOr<std::shared_ptr<const SerializedWeights>> SerializeWeights(int64_t version,
-                                                                          const NamedTensors& weights);
+// `metadata` travels in the safetensors header (see ModelMetadata in core/model_io.h).
+absl::StatusOr<std::shared_ptr<const SerializedWeights>> SerializeWeights(
+    int64_t version, const NamedTensors& weights, std::map<std::string, std::string> metadata = {});
 
 size_t ChunkCount(const SerializedWeights& weights, size_t chunk_bytes = kMaxWeightChunkBytes);
 // Chunk `index` of ChunkCount: its slice of the bytes; the first also has the header, the last `last`.

@@ -2,11 +2,15 @@
 
 namespace fulcrum {
 
-torch::Tensor GroupAdvantages(const torch::Tensor& rewards, bool scale_by_std, double eps) {
-  torch::Tensor centered = rewards - rewards.mean(1, /*keepdim=*/true);
-  if (!scale_by_std || rewards.size(1) < 2) return centered;
-  torch::Tensor std = rewards.std(1, /*unbiased=*/true, /*keepdim=*/true);
-  return torch::where(std > 0, centered / (std + eps), torch::zeros_like(centered));
+torch::Tensor GroupAdvantages(const torch::Tensor& rewards, bool scale_by_std, double eps,
+                              const torch::Tensor& present) {
+  torch::Tensor m = present.defined() ? present.to(rewards.scalar_type()) : torch::ones_like(rewards);
+  torch::Tensor count = m.sum(1, /*keepdim=*/true);
+  torch::Tensor r = torch::where(m > 0, rewards, torch::zeros_like(rewards));  // a missing reward may be NaN
+  torch::Tensor centered = (r - (r * m).sum(1, true) / count.clamp_min(1)) * m;
+  if (!scale_by_std) return centered;
+  torch::Tensor std = (centered.pow(2).sum(1, true) / (count - 1).clamp_min(1)).sqrt();
+  return torch::where((std > 0) & (count > 1), centered / (std + eps), torch::zeros_like(centered));
 }
 
 GaeResult Gae(const torch::Tensor& rewards, const torch::Tensor& values, const torch::Tensor& mask,

@@ -8,8 +8,11 @@ namespace fulcrum {
 
 // GRPO: rewards [num_groups, G] → advantages [num_groups, G], the reward minus its group's mean,
 // divided by the group's standard deviation (unbiased, + eps) when scale_by_std (Dr. GRPO turns it
-// off). A group whose rewards are all equal gets advantage 0 everywhere.
-torch::Tensor GroupAdvantages(const torch::Tensor& rewards, bool scale_by_std, double eps = 1e-6);
+// off). A group whose rewards are all equal gets advantage 0 everywhere. `present` [num_groups, G]
+// (bool, optional) marks the rewards that exist: missing ones take no part in their group's mean
+// and std and get advantage 0.
+torch::Tensor GroupAdvantages(const torch::Tensor& rewards, bool scale_by_std, double eps = 1e-6,
+                              const torch::Tensor& present = torch::Tensor());
 
 // GAE(γ, λ) over [B, T] per-token rewards and values; mask [B, T] marks real tokens, the value after
 // a sequence's last real token is 0 (episodes end there). Returns {advantages, returns = adv + values},

@@ -1,43 +1,108 @@
-// fulcrum-learner: trains a policy. `--sft_config=<yaml>` runs the SFT stage standalone.
+// fulcrum-learner: trains a policy.
+//   --sft_config=<yaml>  runs the SFT stage standalone.
+//   --rl_config=<yaml>   runs the RL stage (GRPO / PPO): serves the Learner service to actors on
+//                        --host:--port and prints "fulcrum-learner listening on <host>:<port>".
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <iostream>
+#include <thread>
 
 #include <torch/torch.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/shutdown_signals.h"
 #include "core/yaml_proto.h"
 #include "fulcrum/v1/config.pb.h"
+#include "glog/logging.h"
+#include "learner/learner_server.h"
+#include "learner/rl_trainer.h"
 #include "learner/sft_trainer.h"
 
 ABSL_FLAG(std::string, sft_config, "", "YAML file of an SFT stage (fulcrum.v1.SftConfig) to run standalone.");
+ABSL_FLAG(std::string, rl_config, "", "YAML file of an RL stage (fulcrum.v1.RlConfig) to run, serving actors.");
+ABSL_FLAG(std::string, host, "127.0.0.1", "RL mode: address to serve the Learner service on.");
+ABSL_FLAG(int32_t, port, 0, "RL mode: port to listen on; 0 picks a free one (printed on start).");
 ABSL_FLAG(int, threads, 0, "Intra-op threads for LibTorch; 0 uses every core.");
 
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Fulcrum learner.\n  fulcrum-learner --sft_config=configs/sft_addition.yaml");
-  absl::ParseCommandLine(argc, argv);
-  if (absl::GetFlag(FLAGS_threads) > 0) torch::set_num_threads(absl::GetFlag(FLAGS_threads));
+namespace fulcrum {
+namespace {
 
-  const std::string path = absl::GetFlag(FLAGS_sft_config);
-  if (path.empty()) {
-    std::cerr << "fulcrum-learner: pass --sft_config=<file.yaml> (see configs/sft_addition.yaml)\n";
+int Fail(const absl::Status& status) {
+  std::cerr << "fulcrum-learner: " << status.message() << std::endl;
+  return 1;
+}
+
+int RunSft(const std::string& path) {
+  v1::SftConfig config;
+  if (auto status = LoadYamlProto(path, &config); !status.ok()) return Fail(status);
+  auto trainer = SftTrainer::Create(config, &std::cout);
+  if (!trainer.ok()) return Fail(trainer.status());
+  auto summary = (*trainer)->Run();
+  if (!summary.ok()) return Fail(summary.status());
+  std::cout << "sft done: " << summary->dump() << std::endl;
+  return 0;
+}
+
+int RunRl(const std::string& path) {
+  v1::RlConfig config;
+  if (auto status = LoadYamlProto(path, &config); !status.ok()) return Fail(status);
+  ShutdownSignals signals;  // before any thread starts
+  auto trainer = RlTrainer::Create(config, &std::cout);
+  if (!trainer.ok()) return Fail(trainer.status());
+  LearnerServer::Options options;
+  options.listen_address = absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
+  auto server = LearnerServer::Create(options, &(*trainer)->coordinator(), &(*trainer)->publisher());
+  if (!server.ok()) return Fail(server.status());
+  std::cout << "fulcrum-learner listening on " << absl::GetFlag(FLAGS_host) << ":" << (*server)->port() << std::endl;
+
+  std::atomic<bool> done{false};
+  std::atomic<int> stopped_by{0};
+  std::thread signal_waiter([&] {
+    const int signal_number = signals.Wait();
+    if (done) return;  // The wake-up below, not a user's signal.
+    stopped_by = signal_number;
+    std::cout << "fulcrum-learner: " << ShutdownSignals::Name(signal_number) << ", stopping" << std::endl;
+    (*trainer)->Stop();
+  });
+  absl::StatusOr<nlohmann::json> summary = (*trainer)->Run();
+  done = true;
+  kill(getpid(), SIGTERM);  // wakes the signal waiter, which sees `done`
+  signal_waiter.join();
+  // Actors poll LeaseWork every few hundred ms: give them time to hear that the stage finished.
+  if (stopped_by == 0) absl::SleepFor(absl::Seconds(1));
+  (*server)->Shutdown(absl::Seconds(2));
+  (*server)->Wait();
+  if (stopped_by != 0) {
+    std::cerr << "fulcrum-learner: stopped by " << ShutdownSignals::Name(stopped_by)
+              << "; run the same command again to resume from the last checkpoint" << std::endl;
+    return 1;
+  }
+  if (!summary.ok()) return Fail(summary.status());
+  std::cout << "rl done: " << summary->dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+}  // namespace fulcrum
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Fulcrum learner.\n  fulcrum-learner --sft_config=configs/sft_addition.yaml\n"
+      "  fulcrum-learner --rl_config=configs/grpo_addition.yaml --port=50051");
+  absl::ParseCommandLine(argc, argv);
+  google::InitGoogleLogging(argv[0]);
+  if (absl::GetFlag(FLAGS_threads) > 0) torch::set_num_threads(absl::GetFlag(FLAGS_threads));
+  const std::string sft = absl::GetFlag(FLAGS_sft_config), rl = absl::GetFlag(FLAGS_rl_config);
+  if (sft.empty() == rl.empty()) {
+    std::cerr << "fulcrum-learner: pass exactly one of --sft_config=<file.yaml> or --rl_config=<file.yaml>"
+                 " (see configs/)" << std::endl;
     return 2;
   }
-  fulcrum::v1::SftConfig config;
-  if (auto status = fulcrum::LoadYamlProto(path, &config); !status.ok()) {
-    std::cerr << "fulcrum-learner: " << status.message() << "\n";
-    return 1;
-  }
-  auto trainer = fulcrum::SftTrainer::Create(config, &std::cout);
-  if (!trainer.ok()) {
-    std::cerr << "fulcrum-learner: " << trainer.status().message() << "\n";
-    return 1;
-  }
-  auto summary = (*trainer)->Run();
-  if (!summary.ok()) {
-    std::cerr << "fulcrum-learner: " << summary.status().message() << "\n";
-    return 1;
-  }
-  std::cout << "sft done: " << summary->dump() << "\n";
-  return 0;
+  return sft.empty() ? fulcrum::RunRl(rl) : fulcrum::RunSft(sft);
 }

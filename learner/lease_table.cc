@@ -22,12 +22,16 @@ absl::StatusOr<LeaseTable> LeaseTable::Create(const Options& options) {
   return LeaseTable(options);
 }
 
-std::string LeaseTable::Add(std::vector<int64_t> prompt_ids, int64_t min_policy_version) {
+std::string LeaseTable::Add(std::vector<int64_t> prompt_ids, int64_t min_policy_version, bool urgent) {
   std::string work_id = absl::StrCat("w", next_id_++);
   Unit& unit = units_[work_id];
   unit.prompt_ids = std::move(prompt_ids);
   unit.min_policy_version = min_policy_version;
-  fresh_.push_back(work_id);
+  if (urgent) {
+    fresh_.push_front(work_id);
+  } else {
+    fresh_.push_back(work_id);
+  }
   return work_id;
 }
 
@@ -41,6 +45,7 @@ std::optional<WorkLease> LeaseTable::Lease(const std::string& actor_id, absl::Ti
       unit.holder.clear();
       unit.prompt_ids.clear();
       ++stats_.abandoned;
+      abandoned_ids_.push_back(work_id);
       continue;
     }
     ++unit.reissues;

@@ -61,8 +61,9 @@ class LeaseTable {
   // INVALID_ARGUMENT when the options do not validate.
   static absl::StatusOr<LeaseTable> Create(const Options& options);
 
-  // Registers a unit ready to lease and returns its work_id ("w0", "w1", ...).
-  std::string Add(std::vector<int64_t> prompt_ids, int64_t min_policy_version);
+  // Registers a unit ready to lease and returns its work_id ("w0", "w1", ...). An urgent unit is
+  // leased before every other never-leased unit.
+  std::string Add(std::vector<int64_t> prompt_ids, int64_t min_policy_version, bool urgent = false);
 
   // Hands `actor_id` the oldest ready unit: first the unit whose lease expired longest ago (a lease
   // expires when now >= deadline), else the oldest never-leased unit. An expired unit already
@@ -71,6 +72,9 @@ class LeaseTable {
 
   // Records a submission for `work_id` by `actor_id`; see SubmitOutcome and the rule above.
   SubmitOutcome Submit(const std::string& work_id, const std::string& actor_id);
+
+  // The work_ids abandoned since the last call, so the owner can replace their work.
+  std::vector<std::string> TakeAbandoned() { return std::exchange(abandoned_ids_, {}); }
 
   size_t ready() const { return fresh_.size(); }
   // Units with a holder, including expired leases not yet re-issued (their holder may still submit).
@@ -98,6 +102,7 @@ class LeaseTable {
   std::deque<std::string> fresh_;                              // Never leased, oldest first.
   std::set<std::pair<absl::Time, std::string>> by_deadline_;  // Every leased unit.
   size_t completed_ = 0;
+  std::vector<std::string> abandoned_ids_;
   Stats stats_;
 };
 

@@ -2,15 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/scoring.h"
-#include "core/status_macros.h"
 
 namespace fulcrum {
-
-absl::StatusOr<std::vector<int>> EncodePrompt(const Tokenizer& tokenizer, const std::string& prompt) {
-  FULCRUM_ASSIGN_OR_RETURN(std::vector<int> ids, tokenizer.Encode(prompt));
-  ids.insert(ids.begin(), tokenizer.bos_id());
-  return ids;
-}
 
 absl::StatusOr<std::vector<TokenizedExample>> TokenizeSft(const std::vector<SftExample>& examples,
                                                           const Tokenizer& tokenizer, int max_seq_len,

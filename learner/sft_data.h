@@ -25,9 +25,6 @@ absl::StatusOr<std::vector<TokenizedExample>> TokenizeSft(const std::vector<SftE
                                                           const Tokenizer& tokenizer, int max_seq_len,
                                                           const std::string& source);
 
-// [BOS] + prompt: what generation starts from.
-absl::StatusOr<std::vector<int>> EncodePrompt(const Tokenizer& tokenizer, const std::string& prompt);
-
 // Mean negative log-likelihood of the response tokens of `batch` (differentiable), and how many
 // response tokens it averaged over.
 struct ResponseLoss {

@@ -17,16 +17,6 @@ namespace {
 // Calls still running this long after Shutdown are cancelled.
 constexpr std::chrono::seconds kShutdownGrace(5);
 
-// `dir` itself, or the checkpoint its LATEST names when `dir` is a checkpoint root.
-absl::StatusOr<std::string> ResolveCheckpointDir(const std::string& dir) {
-  std::error_code error;
-  if (!std::filesystem::is_directory(dir, error)) {
-    return absl::NotFoundError(absl::StrCat("checkpoint directory ", dir, " does not exist"));
-  }
-  if (std::filesystem::exists(std::filesystem::path(dir) / "LATEST", error)) return LatestCheckpoint(dir);
-  return dir;
-}
-
 }  // namespace
 
 absl::Status ReferenceServer::Options::Validate() const {

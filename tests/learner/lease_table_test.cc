@@ -144,6 +144,8 @@ TEST(LeaseTableTest, UnitReissuedMoreThanMaxReissuesIsAbandoned) {
   // The second expiry abandons `a`; the caller gets the fresh unit instead.
   EXPECT_EQ(t.Lease("a3", kT0 + absl::Seconds(20))->work_id, b);
   EXPECT_EQ(t.stats().abandoned, 1);
+  EXPECT_EQ(t.TakeAbandoned(), std::vector<std::string>{a});
+  EXPECT_TRUE(t.TakeAbandoned().empty());
   EXPECT_EQ(t.stats().reissued, 1);
   EXPECT_EQ(t.leased(), 1u);
   EXPECT_EQ(t.Submit(a, "a2"), SubmitOutcome::kNotHolder);
@@ -157,6 +159,14 @@ TEST(LeaseTableTest, ZeroMaxReissuesAbandonsOnFirstExpiry) {
   EXPECT_FALSE(t.Lease("a2", kT0 + absl::Seconds(10)).has_value());
   EXPECT_EQ(t.stats().abandoned, 1);
   EXPECT_EQ(t.leased(), 0u);
+}
+
+TEST(LeaseTableTest, UrgentUnitIsLeasedBeforeOlderFreshUnits) {
+  LeaseTable t = MakeTable(absl::Seconds(10), 1);
+  const std::string first = t.Add({1}, 0);
+  const std::string urgent = t.Add({2}, 0, /*urgent=*/true);
+  EXPECT_EQ(t.Lease("a", kT0)->work_id, urgent);
+  EXPECT_EQ(t.Lease("a", kT0)->work_id, first);
 }
 
 }  // namespace

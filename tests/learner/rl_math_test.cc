@@ -22,6 +22,17 @@ TEST(GroupAdvantagesTest, MatchesHandComputedGroups) {
   EXPECT_TRUE(torch::allclose(centered, T({0.5, -0.5, -0.5, 0.5, 0, 0, 0, 0}, 2)));
 }
 
+TEST(GroupAdvantagesTest, MissingRewardsTakeNoPartAndGetZero) {
+  // Group 1: rewards 1, (missing), 0 → mean 0.5, std sqrt(0.5) → ±0.5/sqrt(0.5) = ±0.7071.
+  // Group 2: one reward left → no spread to learn from.
+  torch::Tensor rewards = T({1, 7, 0, 3, 9, 9}, 2);
+  torch::Tensor present = torch::tensor({true, false, true, true, false, false}).view({2, 3});
+  const float a = 0.5f / std::sqrt(0.5f);
+  torch::Tensor scaled = GroupAdvantages(rewards, true, 0.0, present);
+  EXPECT_TRUE(torch::allclose(scaled, T({a, 0, -a, 0, 0, 0}, 2), 1e-5, 1e-5)) << scaled;
+  EXPECT_TRUE(torch::allclose(GroupAdvantages(rewards, false, 0.0, present), T({0.5, 0, -0.5, 0, 0, 0}, 2)));
+}
+
 TEST(GaeTest, MatchesHandComputedRecursionAndStopsAtPadding) {
   // One sequence of 3 real tokens then 1 pad; reward 1 on the last real token.
   // gamma 0.9, lambda 0.8, values 0.5, 0.4, 0.3:
