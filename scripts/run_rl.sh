@@ -16,7 +16,8 @@ key() { sed -n "s/^$1:[[:space:]]*\([^#]*\).*/\1/p" "$config" | tr -d '"'"'"' ' 
 out_dir=$(key out_dir)
 policy_init=$(key policy_init)
 kl_coef=$(key kl_coef)
-task=$(sed -n '/^task:/,/^[^ ]/s/^[[:space:]]\+name:[[:space:]]*\([a-z_]*\).*/\1/p' "$config" | head -1)
+task=$(sed -n -e 's/^task:.*name:[[:space:]]*\([a-z_]*\).*/\1/p' \
+             -e '/^task:/,/^[^ ]/s/^[[:space:]]\+name:[[:space:]]*\([a-z_]*\).*/\1/p' "$config" | head -1)
 [[ -n "$out_dir" && -n "$policy_init" && -n "$task" ]] || { echo "run_rl.sh: $config needs out_dir, policy_init and task.name" >&2; exit 2; }
 logs="$out_dir/logs"
 mkdir -p "$logs"

@@ -26,6 +26,9 @@ ABSL_FLAG(int32_t, min_digits, 0, "Arithmetic: fewest operand digits (0 = task d
 ABSL_FLAG(int32_t, max_digits, 0, "Arithmetic: most operand digits (0 = task default).");
 ABSL_FLAG(int32_t, numbers, 0, "Countdown: how many numbers per problem (0 = default 3).");
 ABSL_FLAG(int32_t, max_number, 0, "Countdown: largest number (0 = default 20).");
+ABSL_FLAG(double, sft_sloppy_fraction, 0,
+          "Fraction of SFT training responses written with a trailing '.', which the strict verifier "
+          "rejects: sloppy demonstrations for RL to clean up. Preference and RL files stay exact.");
 
 namespace fulcrum {
 namespace {
@@ -48,6 +51,12 @@ absl::Status Run() {
   options.heldout_size = absl::GetFlag(FLAGS_heldout);
   std::mt19937_64 rng(absl::GetFlag(FLAGS_seed));
   FULCRUM_ASSIGN_OR_RETURN(DatasetSplits splits, DrawSplits(*task, options, rng));
+  const double sloppy = absl::GetFlag(FLAGS_sft_sloppy_fraction);
+  if (sloppy < 0 || sloppy > 1) return absl::InvalidArgumentError("--sft_sloppy_fraction must be in [0, 1]");
+  std::bernoulli_distribution is_sloppy(sloppy);
+  for (Example& example : splits.train) {
+    if (sloppy > 0 && is_sloppy(rng)) example.sft_suffix = ".";
+  }
   FULCRUM_ASSIGN_OR_RETURN(std::vector<WrittenFile> files,
                            WriteDataset(splits, absl::GetFlag(FLAGS_out)));
 

@@ -27,7 +27,7 @@ nlohmann::json ExampleToJson(const Example& example, JsonlFormat format) {
   const Problem& p = example.problem;
   switch (format) {
     case JsonlFormat::kSft:
-      return {{"prompt", p.prompt}, {"response", p.response}};
+      return {{"prompt", p.prompt}, {"response", absl::StrCat(p.response, example.sft_suffix)}};
     case JsonlFormat::kPreference:
       return {{"prompt", p.prompt}, {"chosen", p.response}, {"rejected", example.rejected}};
     case JsonlFormat::kRl:

@@ -23,7 +23,7 @@ std::vector<Example> DrawUnique(const Task& task, int64_t size, int64_t max_miss
     }
     misses = 0;
     std::string rejected = task.WrongResponse(problem, rng);
-    examples.push_back(Example{std::move(problem), std::move(rejected)});
+    examples.push_back(Example{std::move(problem), std::move(rejected), ""});
   }
   return examples;
 }

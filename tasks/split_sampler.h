@@ -19,6 +19,9 @@ namespace fulcrum {
 struct Example {
   Problem problem;
   std::string rejected;  // Task::WrongResponse for the preference format.
+  // Appended to the response in the SFT format only: deliberate formatting noise in demonstrations
+  // (fulcrum-data --sft_sloppy_fraction), which a strict verifier rejects and RL can remove.
+  std::string sft_suffix;
 };
 
 struct DatasetSplits {

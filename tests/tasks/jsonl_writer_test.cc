@@ -48,6 +48,14 @@ TEST(JsonlWriterTest, EachFormatHasExactlyItsKeys) {
   EXPECT_EQ(rl["ground_truth"], "truth");
 }
 
+TEST(JsonlWriterTest, SftSuffixReachesOnlyTheSftFormat) {
+  Example example = MakeExample("1+2=");
+  example.sft_suffix = ".";
+  EXPECT_EQ(ExampleToJson(example, JsonlFormat::kSft)["response"], "right.");
+  EXPECT_EQ(ExampleToJson(example, JsonlFormat::kPreference)["chosen"], "right");
+  EXPECT_EQ(ExampleToJson(example, JsonlFormat::kRl)["ground_truth"], "truth");
+}
+
 TEST(JsonlWriterTest, SpecialCharactersRoundTripOnOneLine) {
   const std::string prompt = "say \"hi\"\\\n\tnow";
   const std::string jsonl = ToJsonl({MakeExample(prompt), MakeExample("2")}, JsonlFormat::kSft);
