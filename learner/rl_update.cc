@@ -139,9 +139,13 @@ absl::StatusOr<RlUpdateStats> RlUpdater::Update(const RlBatch& b, double lr, dou
                                               options_.aggregation, weights);
         torch::Tensor loss = policy.loss;
         if (has_reference) {
-          const torch::Tensor kl = KlPerToken(now.logprobs, b.reference_logprobs.index_select(0, idx), KlEstimator::kK3);
-          if (!options_.ppo && kl_coef > 0) loss = loss + kl_coef * Aggregate(kl, m, options_.aggregation);
-          stats.kl += MaskedMean(kl.detach(), m);
+          const torch::Tensor ref = b.reference_logprobs.index_select(0, idx);
+          if (!options_.ppo && kl_coef > 0) {
+            loss = loss + kl_coef * Aggregate(KlPerToken(now.logprobs, ref, KlEstimator::kK3), m, options_.aggregation);
+          }
+          // Reported as k1: unbiased like k3, without k3's heavy tail when the policy has left the
+          // reference far behind on a token it still samples now and then.
+          stats.kl += MaskedMean(KlPerToken(now.logprobs.detach(), ref, KlEstimator::kK1), m);
         }
         if (options_.ppo && options_.entropy_coef > 0) {
           loss = loss - options_.entropy_coef * Aggregate(now.entropy, m, options_.aggregation);

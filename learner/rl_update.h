@@ -41,7 +41,7 @@ struct RlUpdateOptions {
 struct RlUpdateStats {
   bool trained = false;       // false when no sample had a reward: nothing was updated
   double loss = 0, policy_loss = 0, value_loss = 0;
-  double kl = 0;              // k3 estimate of KL(π || π_ref) per token; 0 without reference log-probs
+  double kl = 0;              // k1 estimate of KL(π || π_ref) per token; 0 without reference log-probs
   double entropy = 0;         // per token
   double clip_fraction = 0;
   double importance_weight = 0;  // mean truncated π_old / π_behaviour over completion tokens

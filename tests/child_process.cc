@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <functional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -44,7 +45,8 @@ ChildProcess::~ChildProcess() {
   fclose(output_);
 }
 
-absl::StatusOr<std::string> ChildProcess::WaitForLine(const std::string& prefix) {
+absl::StatusOr<std::string> ChildProcess::ReadUntil(const std::function<bool(const std::string&)>& wanted,
+                                                   const std::string& what) {
   std::string seen;
   char* line = nullptr;
   size_t capacity = 0;
@@ -52,14 +54,27 @@ absl::StatusOr<std::string> ChildProcess::WaitForLine(const std::string& prefix)
   while ((length = getline(&line, &capacity, output_)) >= 0) {
     std::string text(line, length);
     if (!text.empty() && text.back() == '\n') text.pop_back();
-    if (absl::StartsWith(text, prefix)) {
+    if (wanted(text)) {
       free(line);
-      return text.substr(prefix.size());
+      return text;
     }
     absl::StrAppend(&seen, text, "\n");
   }
   free(line);
-  return absl::NotFoundError(absl::StrCat("no line starting '", prefix, "'; the child printed:\n", seen));
+  return absl::NotFoundError(absl::StrCat("no line ", what, "; the child printed:\n", seen));
+}
+
+absl::StatusOr<std::string> ChildProcess::WaitForLine(const std::string& prefix) {
+  absl::StatusOr<std::string> line =
+      ReadUntil([&](const std::string& text) { return absl::StartsWith(text, prefix); },
+                absl::StrCat("starting '", prefix, "'"));
+  if (!line.ok()) return line.status();
+  return line->substr(prefix.size());
+}
+
+absl::StatusOr<std::string> ChildProcess::WaitForText(const std::string& text) {
+  return ReadUntil([&](const std::string& line) { return absl::StrContains(line, text); },
+                   absl::StrCat("containing '", text, "'"));
 }
 
 std::string ChildProcess::ReadAll() {

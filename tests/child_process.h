@@ -5,6 +5,7 @@
 #define FULCRUM_TESTS_CHILD_PROCESS_H_
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ class ChildProcess {
   // Reads lines until one starts with `prefix` and returns what follows it on that line; an error
   // (with everything read so far) when the child closes its output first.
   absl::StatusOr<std::string> WaitForLine(const std::string& prefix);
+  // Reads lines until one contains `text` and returns that line; an error as WaitForLine.
+  absl::StatusOr<std::string> WaitForText(const std::string& text);
   // Everything the child prints until it closes its output.
   std::string ReadAll();
   void Signal(int signal_number);
@@ -29,6 +32,8 @@ class ChildProcess {
 
  private:
   ChildProcess(int pid, FILE* output) : pid_(pid), output_(output) {}
+  absl::StatusOr<std::string> ReadUntil(const std::function<bool(const std::string&)>& wanted,
+                                        const std::string& what);
   int pid_;
   FILE* output_;
   bool reaped_ = false;

@@ -62,6 +62,20 @@ TEST(RetryTest, GivesUpAtTheGiveUpTimeWithTheLastError) {
   EXPECT_TRUE(outage.in_outage());
 }
 
+TEST(RetryTest, AnAttemptCutShortByTheGiveUpTimeDoesNotHideTheRealFailure) {
+  Cancellation cancellation;
+  OutageLog outage("the test server");
+  int attempts = 0;
+  absl::Status status = CallWithRetry(Fast(), absl::Now() + absl::Milliseconds(20), cancellation, outage,
+                                      [&](absl::Duration timeout) {
+                                        if (++attempts == 1) return absl::UnavailableError("connection refused");
+                                        return absl::DeadlineExceededError("deadline exceeded");
+                                      });
+  EXPECT_GE(attempts, 2);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(status.message(), HasSubstr("connection refused"));
+}
+
 TEST(RetryTest, CancellationEndsTheRetries) {
   Cancellation cancellation;
   OutageLog outage("the test server");

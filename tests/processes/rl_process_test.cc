@@ -165,12 +165,12 @@ TEST(RlProcessTest, PpoAcrossFourRoles) { RunAlgorithm("ppo", {{"epochs", "2"}, 
 
 TEST(RlProcessTest, ActorKilledMidRunIsSurvivedAndNoSampleCountsTwice) {
   RlFixture fixture("grpo");
-  Cluster cluster(fixture, fixture.Config({{"steps", "6"}, {"lease_timeout_s", "1"}}));
+  Cluster cluster(fixture, fixture.Config({{"steps", "30"}, {"lease_timeout_s", "1"}}));
   ASSERT_TRUE(cluster.learner);
   auto doomed = StartActor(cluster.learner_address, cluster.reward_address, cluster.reference_address, 1);
-  // Once the baseline evaluation is back, the only actor is busy with training units: kill it
-  // while it holds their leases, then let a second actor finish the run.
-  ASSERT_TRUE(cluster.learner->WaitForLine("rl: held-out accuracy before").ok());
+  // The actor fetches version 2 because the unit it just leased asks for it: kill it right then,
+  // holding that lease, and let a second actor finish the run.
+  ASSERT_TRUE(doomed->WaitForText("policy version 2:").ok());
   doomed->Signal(SIGKILL);
   EXPECT_EQ(doomed->Wait(), 128 + SIGKILL);
   auto survivor = StartActor(cluster.learner_address, cluster.reward_address, cluster.reference_address, 2);
@@ -178,7 +178,7 @@ TEST(RlProcessTest, ActorKilledMidRunIsSurvivedAndNoSampleCountsTwice) {
   ASSERT_EQ(cluster.learner->Wait(), 0) << said;
   EXPECT_EQ(survivor->Wait(), 0);
   const nlohmann::json summary = fixture.Summary();
-  ExpectHealthyRun(summary, 6);
+  ExpectHealthyRun(summary, 30);
   EXPECT_GE(summary["leases"]["reissued"].get<int>(), 1) << summary.dump();
 }
 
