@@ -55,7 +55,7 @@ absl::Status Run() {
   if (sloppy < 0 || sloppy > 1) return absl::InvalidArgumentError("--sft_sloppy_fraction must be in [0, 1]");
   std::bernoulli_distribution is_sloppy(sloppy);
   for (Example& example : splits.train) {
-    if (sloppy > 0 && is_sloppy(rng)) example.sft_suffix = ".";
+    if (sloppy > 0 && is_sloppy(rng)) example.sft_suffix.push_back('.');  // not = ".": GCC 12 warns falsely (PR 105329)
   }
   FULCRUM_ASSIGN_OR_RETURN(std::vector<WrittenFile> files,
                            WriteDataset(splits, absl::GetFlag(FLAGS_out)));
