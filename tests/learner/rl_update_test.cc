@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/generation.h"
+#include "learner/kl_controller.h"
 #include "core/tensor_proto.h"
 #include "tests/core/test_models.h"
 
@@ -88,6 +89,42 @@ TEST(RlUpdaterTest, PpoWithValueHeadRaisesTheRewardedBehaviour) {
   options.minibatches = 2;
   const double after = Train(model, options, 15);
   EXPECT_GT(after, before + 0.3) << "before " << before << " after " << after;
+}
+
+TEST(RlUpdaterTest, PpoWithSeparateCriticRaisesTheRewardedBehaviourAndTrainsTheCritic) {
+  Gpt model = testing::TinyGpt(kVocab);
+  const double before = WantedRate(model, 7);
+  v1::ModelConfig critic_config = testing::TinyConfig(kVocab, /*seed=*/9);
+  critic_config.set_value_head(true);
+  Gpt critic(critic_config);
+  const torch::Tensor critic_weight = critic->NamedWeights().back().second.clone();
+  v1::OptimizerConfig opt;
+  opt.set_lr(3e-3);
+  Optimizer optimizer(model->NamedWeights(), opt), critic_optimizer(critic->NamedWeights(), opt);
+  RlUpdateOptions options;
+  options.ppo = true;
+  RlUpdater updater(model, &optimizer, critic, &critic_optimizer, options);
+  for (int step = 0; step < 15; ++step) {
+    RlBatch batch = MakeRlBatch(Rollouts(model, 16, 8, 100 + step), kPad, 64).value();
+    auto stats = updater.Update(batch, 3e-3, 3e-3, 0.0);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_GT(stats->value_loss, 0.0);
+  }
+  const double after = WantedRate(model, 7);
+  EXPECT_GT(after, before + 0.3) << "before " << before << " after " << after;
+  EXPECT_FALSE(torch::equal(critic->NamedWeights().back().second, critic_weight));
+}
+
+TEST(KlControllerTest, FixedWithoutTargetAndMovesTowardTheTarget) {
+  KlController fixed(0.1, 0.0, 0.0);
+  fixed.Update(5.0, 1000);
+  EXPECT_DOUBLE_EQ(fixed.coef(), 0.1);
+  // KL above target by more than 20 %: the error is clipped to 0.2, scaled by n / horizon.
+  KlController adaptive(0.1, 1.0, 1000);
+  adaptive.Update(3.0, 500);
+  EXPECT_DOUBLE_EQ(adaptive.coef(), 0.1 * (1 + 0.2 * 0.5));
+  adaptive.Update(0.9, 1000);  // 10 % below target
+  EXPECT_DOUBLE_EQ(adaptive.coef(), 0.1 * 1.1 * (1 - 0.1));
 }
 
 TEST(RlUpdaterTest, BatchWithoutRewardsTrainsNothing) {

@@ -163,6 +163,31 @@ TEST(RlProcessTest, GrpoAcrossFourRoles) { RunAlgorithm("grpo", {}); }
 
 TEST(RlProcessTest, PpoAcrossFourRoles) { RunAlgorithm("ppo", {{"epochs", "2"}, {"minibatches", "2"}}); }
 
+TEST(RlProcessTest, LearnerRunAgainResumesFromItsLastCheckpoint) {
+  RlFixture fixture("grpo");
+  Cluster first(fixture, fixture.Config({{"steps", "3"}, {"kl_coef", "0"}}));
+  ASSERT_TRUE(first.learner);
+  auto actor = StartActor(first.learner_address, first.reward_address, "", 1);
+  ASSERT_EQ(first.learner->Wait(), 0);
+  EXPECT_EQ(actor->Wait(), 0);
+  EXPECT_EQ(fixture.Summary()["steps"], 3);
+
+  // The same out_dir with more steps: the learner continues at step 3, not from the start.
+  std::string learner_address;
+  auto learner = StartService({BinaryPath("fulcrum-learner"),
+                               "--rl_config=" + fixture.Config({{"steps", "5"}, {"kl_coef", "0"}}), "--threads=1"},
+                              "fulcrum-learner listening on ", &learner_address);
+  ASSERT_TRUE(learner);
+  auto again = StartActor(learner_address, first.reward_address, "", 2);
+  const std::string said = learner->ReadAll();
+  ASSERT_EQ(learner->Wait(), 0) << said;
+  EXPECT_EQ(again->Wait(), 0);
+  EXPECT_NE(said.find("rl/grpo 4/5"), std::string::npos) << said;  // its first update is the 4th
+  const nlohmann::json summary = fixture.Summary();
+  EXPECT_EQ(summary["steps"], 5);
+  EXPECT_EQ(summary["samples_trained"], 2 * 4 * 4);  // only the two new updates in this run
+}
+
 TEST(RlProcessTest, ActorKilledMidRunIsSurvivedAndNoSampleCountsTwice) {
   RlFixture fixture("grpo");
   Cluster cluster(fixture, fixture.Config({{"steps", "30"}, {"lease_timeout_s", "1"}}));
