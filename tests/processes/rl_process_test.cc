@@ -1,13 +1,16 @@
 // The RL loop as it runs for real: fulcrum-reward, fulcrum-reference, fulcrum-learner and two
-// fulcrum-actor processes on loopback with ephemeral ports, a tiny model, a few updates. Then the
-// faults: an actor killed with SIGKILL mid-run, and a reward server nobody can reach.
+// fulcrum-actor processes on loopback with ephemeral ports, a tiny model, a few updates; resume; the
+// Python reward server in fulcrum-reward's place. Then the faults: an actor killed with SIGKILL
+// mid-run, and a reward server nobody can reach.
 #include <signal.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +19,7 @@
 #include "core/file_util.h"
 #include "core/model_config.h"
 #include "core/model_io.h"
+#include "fulcrum/v1/reward.grpc.pb.h"
 #include "tests/child_process.h"
 #include "tests/temp_dir.h"
 
@@ -186,6 +190,46 @@ TEST(RlProcessTest, LearnerRunAgainResumesFromItsLastCheckpoint) {
   const nlohmann::json summary = fixture.Summary();
   EXPECT_EQ(summary["steps"], 5);
   EXPECT_EQ(summary["samples_trained"], 2 * 4 * 4);  // only the two new updates in this run
+}
+
+// examples/python_reward_server: a Reward server in another language takes fulcrum-reward's place.
+TEST(RlProcessTest, GrpoAgainstThePythonRewardServer) {
+  std::string reward_address;
+  auto reward = StartService({"/usr/bin/python3", "examples/python_reward_server/reward_server.py", "--port=0"},
+                             "python reward server listening on ", &reward_address);
+  ASSERT_TRUE(reward);
+  auto stub = v1::Reward::NewStub(grpc::CreateChannel(reward_address, grpc::InsecureChannelCredentials()));
+  v1::ScoreRequest request;
+  request.set_protocol_version(1);
+  for (const char* completion : {"579", "578"}) {
+    v1::ScoreItem* item = request.add_items();
+    item->set_completion(completion);
+    item->set_ground_truth("579");
+  }
+  v1::ScoreResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ASSERT_TRUE(stub->Score(&context, request, &response).ok());
+  ASSERT_EQ(response.results_size(), 2);
+  EXPECT_EQ(response.results(0).reward(), 1.0);
+  EXPECT_EQ(response.results(1).reward(), 0.0);
+
+  RlFixture fixture("grpo");
+  std::string learner_address;
+  auto learner = StartService({BinaryPath("fulcrum-learner"),
+                               "--rl_config=" + fixture.Config({{"steps", "3"}, {"kl_coef", "0"}}), "--threads=1"},
+                              "fulcrum-learner listening on ", &learner_address);
+  ASSERT_TRUE(learner);
+  auto actor = StartActor(learner_address, reward_address, "", 1);
+  const std::string said = learner->ReadAll();
+  ASSERT_EQ(learner->Wait(), 0) << said;
+  EXPECT_EQ(actor->Wait(), 0);
+  const nlohmann::json summary = fixture.Summary();
+  EXPECT_EQ(summary["steps"], 3);
+  EXPECT_EQ(summary["missing_rewards"], 0);
+  EXPECT_EQ(summary["samples_trained"], 3 * 4 * 4);
+  reward->Signal(SIGTERM);
+  EXPECT_EQ(reward->Wait(), 0);
 }
 
 TEST(RlProcessTest, ActorKilledMidRunIsSurvivedAndNoSampleCountsTwice) {
