@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Runs one RL stage by hand on localhost, each role its own process:
 #   fulcrum-reward (the task's verifier), fulcrum-reference (only when kl_coef > 0),
-#   fulcrum-learner --rl_config=<config>, and ACTORS rollout actors (default 2).
+#   fulcrum-learner --rl_config=<config>, and ACTORS rollout actors (default 1: on 2 cores a second
+#   actor only competes with the learner; add more where there are more cores).
 # Ports are picked by the services (port 0) and read from their "listening on" lines. Logs go to
 # <out_dir>/logs/<role>.log; the learner's summary to <out_dir>/summary.json.
 #   scripts/run_rl.sh configs/grpo_addition.yaml
-# Environment: ACTORS (2), LEARNER_THREADS (1), ACTOR_THREADS (1), BIN (build/bin).
+# Environment: ACTORS (1), LEARNER_THREADS (1), ACTOR_THREADS (1), BIN (build/bin).
 set -euo pipefail
 config=${1:?usage: scripts/run_rl.sh <rl_config.yaml>}
 bin=${BIN:-build/bin}
-actors=${ACTORS:-2}
+actors=${ACTORS:-1}
 
 # The few keys this script needs, read from the top level of the YAML (task.name is indented).
 key() { sed -n "s/^$1:[[:space:]]*\([^#]*\).*/\1/p" "$config" | tr -d '"'"'"' ' | head -1; }
