@@ -6,6 +6,7 @@
 #include <map>
 #include <numeric>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/file_util.h"
@@ -201,7 +202,7 @@ absl::Status RlTrainer::Publish() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<double> RlTrainer::Accuracy(const std::vector<EvalSample>& samples) const {
+double RlTrainer::Accuracy(const std::vector<EvalSample>& samples) const {
   if (samples.empty()) return 0.0;
   int64_t correct = 0;
   for (const EvalSample& s : samples) {
@@ -219,19 +220,18 @@ absl::StatusOr<double> RlTrainer::Evaluate() {
   return Accuracy(samples);
 }
 
-absl::Status RlTrainer::CollectFinishedEvals() {
+void RlTrainer::CollectFinishedEvals() {
   for (auto it = eval_rounds_.begin(); it != eval_rounds_.end();) {
     std::optional<std::vector<EvalSample>> samples = coordinator_->EvalResult(it->second);
     if (!samples.has_value()) {
       ++it;
       continue;
     }
-    FULCRUM_ASSIGN_OR_RETURN(double accuracy, Accuracy(*samples));
+    const double accuracy = Accuracy(*samples);
     metrics_->Append({{"step", it->first}, {"kind", "eval"}, {"heldout_accuracy", accuracy}});
     last_accuracy_ = accuracy;
     it = eval_rounds_.erase(it);
   }
-  return absl::OkStatus();
 }
 
 absl::Status RlTrainer::TrainStep(int* missing_streak) {
@@ -241,19 +241,16 @@ absl::Status RlTrainer::TrainStep(int* missing_streak) {
   const double wait_s = Seconds(wait_start);
   wait_s_ += wait_s;
 
-  const auto learn_start = std::chrono::steady_clock::now();
-  FULCRUM_ASSIGN_OR_RETURN(RlBatch batch,
-                           MakeRlBatch(groups, tokenizer_->pad_id(), policy_->config().max_seq_len()));
-  const double lr = LearningRate(config_.optimizer(), static_cast<int>(step_), config_.steps());
-  const double critic_lr = LearningRate(config_.optimizer(), static_cast<int>(step_), config_.steps()) *
-                           (config_.ppo().critic_lr() > 0 ? config_.ppo().critic_lr() / config_.optimizer().lr() : 1.0);
-  FULCRUM_ASSIGN_OR_RETURN(RlUpdateStats stats, updater_->Update(batch, lr, critic_lr, kl_->coef()));
-  learn_s_ += Seconds(learn_start);
-  if (stats.missing == stats.samples) {
-    std::string reason;
-    for (const auto& group : groups) {
-      for (const auto& s : group.samples) reason = s.reward().reason().empty() ? reason : s.reward().reason();
+  // A batch without a single reward trains nothing; stop after max_missing_steps of them in a row.
+  std::string reason;
+  bool any_reward = false;
+  for (const auto& group : groups) {
+    for (const auto& s : group.samples) {
+      any_reward |= !s.reward().missing();
+      if (reason.empty()) reason = s.reward().reason();
     }
+  }
+  if (!any_reward) {
     const int limit = config_.max_missing_steps() > 0 ? config_.max_missing_steps() : 3;
     if (++*missing_streak >= limit) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -267,8 +264,18 @@ absl::Status RlTrainer::TrainStep(int* missing_streak) {
     return absl::OkStatus();
   }
   *missing_streak = 0;
+
+  const auto learn_start = std::chrono::steady_clock::now();
+  FULCRUM_ASSIGN_OR_RETURN(RlBatch batch,
+                           MakeRlBatch(groups, tokenizer_->pad_id(), policy_->config().max_seq_len()));
+  const double lr = LearningRate(config_.optimizer(), static_cast<int>(step_), config_.steps());
+  // The separate critic follows the policy's schedule, scaled to its own peak rate.
+  const double critic_lr = lr * OrDefault(config_.ppo().critic_lr(), config_.optimizer().lr()) / config_.optimizer().lr();
+  FULCRUM_ASSIGN_OR_RETURN(RlUpdateStats stats, updater_->Update(batch, lr, critic_lr, kl_->coef()));
+  learn_s_ += Seconds(learn_start);
   // A batch whose groups were all dropped (zero variance) still counts as a step: the data moved on.
-  kl_->Update(stats.kl, static_cast<int>(stats.samples));
+  // The KL coefficient moves only on a KL that was measured.
+  if (stats.trained && batch.reference_logprobs.defined()) kl_->Update(stats.kl, static_cast<int>(stats.samples));
   ++step_;
   FULCRUM_RETURN_IF_ERROR(Publish());
   rewards_.push_back(stats.reward_mean);
@@ -297,10 +304,7 @@ absl::Status RlTrainer::TrainStep(int* missing_streak) {
 }
 
 absl::StatusOr<nlohmann::json> RlTrainer::Run() {
-  struct FinishOnExit {
-    RolloutCoordinator* c;
-    ~FinishOnExit() { c->Finish(); }
-  } finish_on_exit{coordinator_.get()};
+  absl::Cleanup finish_stage = [this] { coordinator_->Finish(); };
   const auto start = std::chrono::steady_clock::now();
   FULCRUM_RETURN_IF_ERROR(Publish());
   if (!accuracy_before_ && !heldout_.empty()) {
@@ -314,7 +318,7 @@ absl::StatusOr<nlohmann::json> RlTrainer::Run() {
   int missing_streak = 0;
   while (step_ < config_.steps()) {
     FULCRUM_RETURN_IF_ERROR(TrainStep(&missing_streak));
-    FULCRUM_RETURN_IF_ERROR(CollectFinishedEvals());
+    CollectFinishedEvals();
     const bool last = step_ == config_.steps();
     if (!last && config_.eval_every() > 0 && step_ % config_.eval_every() == 0 && !heldout_.empty()) {
       eval_rounds_.emplace_back(step_, coordinator_->StartEval());
@@ -331,6 +335,12 @@ absl::StatusOr<nlohmann::json> RlTrainer::Run() {
       last_report = std::chrono::steady_clock::now();
     }
   }
+  const absl::Time eval_deadline = absl::Now() + absl::Seconds(OrDefault(config_.wait_timeout_s(), 600));
+  for (const auto& [step, round] : eval_rounds_) {  // Rounds still out: their records belong in the log.
+    FULCRUM_ASSIGN_OR_RETURN(std::vector<EvalSample> samples, coordinator_->WaitEval(round, eval_deadline));
+    metrics_->Append({{"step", step}, {"kind", "eval"}, {"heldout_accuracy", Accuracy(samples)}});
+  }
+  eval_rounds_.clear();
   std::optional<double> accuracy_after;
   if (!heldout_.empty()) {
     FULCRUM_ASSIGN_OR_RETURN(accuracy_after, Evaluate());
@@ -353,7 +363,7 @@ absl::StatusOr<nlohmann::json> RlTrainer::Run() {
       {"samples_trained", samples_trained_},
       {"samples_per_s", (samples_trained_ - samples_at_start) / std::max(1e-9, wall_s)},
       {"stale_dropped", c.stale_dropped},
-      {"duplicates", c.duplicates},
+      {"duplicates", c.leases.duplicates},
       {"missing_rewards", c.missing_rewards},
       {"leases", {{"issued", c.leases.issued}, {"reissued", c.leases.reissued}, {"abandoned", c.leases.abandoned}}},
       {"time_s", {{"wait", wait_s_}, {"learn", learn_s_}, {"publish", publish_s_}, {"eval", eval_s_}}},

@@ -54,9 +54,9 @@ class RlTrainer {
   absl::Status Resume(const std::string& checkpoint_dir);
   absl::Status SaveCheckpoint();
   absl::Status Publish();
-  absl::StatusOr<double> Accuracy(const std::vector<EvalSample>& samples) const;
+  double Accuracy(const std::vector<EvalSample>& samples) const;
   absl::StatusOr<double> Evaluate();  // Blocking: a full round at the current version.
-  absl::Status CollectFinishedEvals();
+  void CollectFinishedEvals();
   absl::Status TrainStep(int* missing_streak);
 
   v1::RlConfig config_;

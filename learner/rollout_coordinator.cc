@@ -206,15 +206,17 @@ absl::StatusOr<v1::SubmitRolloutsResponse> RolloutCoordinator::Submit(const v1::
   absl::MutexLock lock(&mu_);
   v1::SubmitRolloutsResponse response;
   auto it = open_units_.find(request.work_id());
+  // Completed, abandoned or unknown units are answered by the LeaseTable alone below.
   if (it != open_units_.end()) FULCRUM_RETURN_IF_ERROR(CheckSamples(request, it->second));
+  if (it == open_units_.end()) {
+    if (leases_.Submit(request.work_id(), request.actor_id()) == SubmitOutcome::kDuplicate) response.set_duplicate(true);
+    return response;
+  }
   switch (leases_.Submit(request.work_id(), request.actor_id())) {
     case SubmitOutcome::kDuplicate:
-      ++stats_.duplicates;
       response.set_duplicate(true);
       return response;
     case SubmitOutcome::kNotHolder:
-      ++stats_.not_holder;
-      return response;
     case SubmitOutcome::kUnknown:
       return response;
     case SubmitOutcome::kAccepted:

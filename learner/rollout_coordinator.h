@@ -65,10 +65,8 @@ class RolloutCoordinator {
     int64_t groups_accepted = 0;
     int64_t samples_accepted = 0;
     int64_t stale_dropped = 0;     // Samples dropped for lagging more than max_staleness.
-    int64_t duplicates = 0;        // Submissions of an already completed unit.
-    int64_t not_holder = 0;        // Submissions from an actor whose lease was re-issued.
     int64_t missing_rewards = 0;   // Accepted samples whose reward is missing.
-    LeaseTable::Stats leases;
+    LeaseTable::Stats leases;      // Issued, re-issued, abandoned; duplicate and not-holder submissions.
   };
 
   // INVALID_ARGUMENT when the options do not validate or train_prompts is empty.

@@ -7,14 +7,14 @@
 namespace fulcrum {
 
 absl::Status WeightPublisher::Publish(int64_t version, const Gpt& model, const Tokenizer& tokenizer) {
-  if (auto latest = Latest(); latest != nullptr && version <= latest->version) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("publishing version ", version, " after version ", latest->version));
-  }
   FULCRUM_ASSIGN_OR_RETURN(auto metadata, ModelMetadata(model, tokenizer));
   torch::NoGradGuard no_grad;
   FULCRUM_ASSIGN_OR_RETURN(auto serialized, SerializeWeights(version, model->NamedWeights(), std::move(metadata)));
   absl::MutexLock lock(&mu_);
+  if (latest_ != nullptr && version <= latest_->version) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("publishing version ", version, " after version ", latest_->version));
+  }
   latest_ = std::move(serialized);
   return absl::OkStatus();
 }

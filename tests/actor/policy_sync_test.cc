@@ -117,6 +117,7 @@ TEST_F(PolicySyncTest, CancelledFetchFailsWithoutReachingTheLearner) {
   cancellation_.Cancel();
   EXPECT_EQ(sync_.Refresh().status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(sync_.version(), -1);
+  EXPECT_EQ(learner_.service.fetch_calls(), 0);
 }
 
 }  // namespace

@@ -341,7 +341,7 @@ TEST_F(LearnerServiceTest, LeasesAndSubmissionsGoThroughTheCoordinator) {
   EXPECT_EQ(again.accepted(), 0);
 
   EXPECT_EQ(coordinator_->stats().samples_accepted, 2);
-  EXPECT_EQ(coordinator_->stats().duplicates, 1);
+  EXPECT_EQ(coordinator_->stats().leases.duplicates, 1);
   const LearnerService::Stats stats = server_->service().stats();
   EXPECT_EQ(stats.lease_work_calls, 2);
   EXPECT_EQ(stats.submit_rollouts_calls, 3);

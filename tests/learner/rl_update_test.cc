@@ -64,7 +64,10 @@ double Train(Gpt model, RlUpdateOptions options, int steps) {
   for (int step = 0; step < steps; ++step) {
     RlBatch batch = MakeRlBatch(Rollouts(model, 16, 8, 100 + step), kPad, 64).value();
     auto stats = updater.Update(batch, 3e-3, 3e-3, 0.0);
-    EXPECT_TRUE(stats.ok()) << stats.status();
+    if (!stats.ok()) {
+      ADD_FAILURE() << stats.status();
+      return 0.0;
+    }
     EXPECT_TRUE(stats->trained);
   }
   return WantedRate(model, 7);

@@ -114,7 +114,7 @@ TEST(RolloutCoordinatorTest, DuplicateSubmissionIsAcknowledgedAndDropped) {
   EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->accepted(), 0);
   EXPECT_EQ(c->stats().samples_accepted, 4);
-  EXPECT_EQ(c->stats().duplicates, 1);
+  EXPECT_EQ(c->stats().leases.duplicates, 1);
   EXPECT_EQ(c->groups_buffered(), 2u);
 }
 

@@ -17,10 +17,10 @@
 #include "core/char_tokenizer.h"
 #include "core/checkpoint.h"
 #include "core/file_util.h"
-#include "core/model_config.h"
 #include "core/model_io.h"
 #include "fulcrum/v1/reward.grpc.pb.h"
 #include "tests/child_process.h"
+#include "tests/core/test_models.h"
 #include "tests/temp_dir.h"
 
 namespace fulcrum {
@@ -33,13 +33,8 @@ using testing::ChildProcess;
 class RlFixture {
  public:
   explicit RlFixture(const std::string& algorithm) : dir_("rl_process") {
-    v1::ModelConfig config;
-    config.set_n_layer(2);
-    config.set_n_head(2);
-    config.set_d_model(32);
-    config.set_max_seq_len(32);
     CharTokenizer tokenizer;
-    Gpt model(ResolveModelConfig(config, tokenizer.vocab_size()).value());
+    Gpt model = testing::TinyGpt(tokenizer.vocab_size());
     EXPECT_TRUE(WriteCheckpoint(path("sft"), 1, ModelFiles(model, tokenizer).value()).ok());
     std::string prompts, heldout;
     for (int i = 0; i < 64; ++i) {

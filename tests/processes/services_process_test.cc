@@ -10,13 +10,13 @@
 
 #include "core/char_tokenizer.h"
 #include "core/checkpoint.h"
-#include "core/model_config.h"
 #include "core/model_io.h"
 #include "core/scoring.h"
 #include "core/tensor_proto.h"
 #include "fulcrum/v1/reference.grpc.pb.h"
 #include "fulcrum/v1/reward.grpc.pb.h"
 #include "tests/child_process.h"
+#include "tests/core/test_models.h"
 #include "tests/health_check.h"
 #include "tests/temp_dir.h"
 
@@ -68,14 +68,8 @@ TEST(ServicesProcessTest, RewardServerScoresOverLoopbackAndStopsOnSigterm) {
 
 TEST(ServicesProcessTest, ReferenceServerAnswersWithTheCheckpointsLogProbs) {
   testing::ScopedTempDir dir("reference_process");
-  v1::ModelConfig config;
-  config.set_n_layer(2);
-  config.set_n_head(2);
-  config.set_d_model(32);
-  config.set_max_seq_len(32);
   CharTokenizer tokenizer;
-  Gpt model(ResolveModelConfig(config, tokenizer.vocab_size()).value());
-  model->eval();
+  Gpt model = testing::TinyGpt(tokenizer.vocab_size());
   auto files = ModelFiles(model, tokenizer);
   ASSERT_TRUE(files.ok());
   ASSERT_TRUE(WriteCheckpoint(dir.path(), 1, *files).ok());
