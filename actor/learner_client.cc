@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "actor/protocol.h"
+#include "core/protocol.h"
 #include "core/grpc_status.h"
 
 namespace fulcrum {
@@ -19,7 +19,7 @@ LearnerClient::LearnerClient(std::unique_ptr<v1::Learner::StubInterface> stub, s
 absl::StatusOr<v1::LeaseWorkResponse> LearnerClient::LeaseWork(const std::string& actor_id,
                                                                int64_t policy_version) {
   v1::LeaseWorkRequest request;
-  request.set_protocol_version(kActorProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   request.set_actor_id(actor_id);
   request.set_actor_policy_version(policy_version);
   v1::LeaseWorkResponse response;
@@ -35,7 +35,7 @@ absl::StatusOr<v1::LeaseWorkResponse> LearnerClient::LeaseWork(const std::string
 }
 
 absl::StatusOr<v1::SubmitRolloutsResponse> LearnerClient::SubmitRollouts(v1::SubmitRolloutsRequest request) {
-  request.set_protocol_version(kActorProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   v1::SubmitRolloutsResponse response;
   const std::string what = absl::StrCat("Learner.SubmitRollouts at ", address_);
   absl::Status status = CallWithRetry(retry_, absl::InfiniteFuture(), *cancellation_, outage_,
@@ -52,7 +52,7 @@ absl::StatusOr<v1::SubmitRolloutsResponse> LearnerClient::SubmitRollouts(v1::Sub
 absl::StatusOr<LearnerClient::FetchedWeights> LearnerClient::FetchWeights(int64_t have_version) {
   const std::string what = absl::StrCat("Learner.FetchWeights at ", address_);
   v1::FetchWeightsRequest request;
-  request.set_protocol_version(kActorProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   request.set_have_version(have_version);
 
   Cancellation::Call call(cancellation_, retry_.rpc_timeout);

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "actor/protocol.h"
+#include "core/protocol.h"
 #include "core/grpc_status.h"
 #include "core/tensor_proto.h"
 
@@ -26,7 +26,7 @@ absl::StatusOr<std::vector<torch::Tensor>> ReferenceClient::LogProbs(const std::
   for (size_t begin = 0; begin < sequences.size(); begin += batch) {
     const size_t end = std::min(sequences.size(), begin + batch);
     v1::LogProbsRequest request;
-    request.set_protocol_version(kActorProtocolVersion);
+    request.set_protocol_version(kProtocolVersion);
     for (size_t i = begin; i < end; ++i) *request.add_sequences() = sequences[i];
     v1::LogProbsResponse response;
     absl::Status status = CallWithRetry(options_.retry, give_up_at, *cancellation_, outage_, [&](absl::Duration timeout) {

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "actor/protocol.h"
+#include "core/protocol.h"
 #include "core/grpc_status.h"
 
 namespace fulcrum {
@@ -24,7 +24,7 @@ absl::StatusOr<std::vector<v1::ScoreResult>> RewardClient::Score(const std::vect
   for (size_t begin = 0; begin < items.size(); begin += batch) {
     const size_t end = std::min(items.size(), begin + batch);
     v1::ScoreRequest request;
-    request.set_protocol_version(kActorProtocolVersion);
+    request.set_protocol_version(kProtocolVersion);
     for (size_t i = begin; i < end; ++i) *request.add_items() = items[i];
     absl::StatusOr<v1::ScoreResponse> response = ScoreBatch(request, give_up_at);
     if (cancellation_->cancelled()) return absl::CancelledError("shutting down");

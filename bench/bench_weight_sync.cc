@@ -22,6 +22,7 @@
 #include "bench/report.h"
 #include "core/char_tokenizer.h"
 #include "core/model_config.h"
+#include "core/protocol.h"
 #include "core/weight_chunks.h"
 #include "fulcrum/v1/learner.grpc.pb.h"
 #include "learner/learner_server.h"
@@ -43,7 +44,7 @@ namespace {
 // One full fetch of the newest version, as an actor does it; returns the bytes received.
 int64_t FetchOnce(v1::Learner::Stub& stub, int64_t want_version) {
   v1::FetchWeightsRequest request;
-  request.set_protocol_version(LearnerService::kProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   request.set_have_version(-1);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(1)));

@@ -8,17 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/grpc_status.h"
+#include "core/protocol.h"
 #include "core/status_macros.h"
 
 namespace fulcrum {
 namespace {
 
-absl::Status CheckProtocolVersion(uint32_t version) {
-  if (version == LearnerService::kProtocolVersion) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat("request protocol_version is ", version,
-                                                    " but this learner speaks protocol_version ",
-                                                    LearnerService::kProtocolVersion));
-}
 
 absl::Status CheckActorId(const std::string& actor_id) {
   if (!actor_id.empty()) return absl::OkStatus();
@@ -165,7 +160,7 @@ absl::Status LearnerService::HandleLeaseWork(const v1::LeaseWorkRequest& request
     absl::MutexLock lock(&stats_mu_);
     ++stats_.lease_work_calls;
   }
-  FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version()));
+  FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version(), "learner"));
   FULCRUM_RETURN_IF_ERROR(CheckActorId(request.actor_id()));
   *response = coordinator_->LeaseWork(request.actor_id(), absl::Now());
   return absl::OkStatus();
@@ -177,7 +172,7 @@ absl::Status LearnerService::HandleSubmitRollouts(const v1::SubmitRolloutsReques
     absl::MutexLock lock(&stats_mu_);
     ++stats_.submit_rollouts_calls;
   }
-  FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version()));
+  FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version(), "learner"));
   FULCRUM_RETURN_IF_ERROR(CheckActorId(request.actor_id()));
   FULCRUM_ASSIGN_OR_RETURN(*response, coordinator_->Submit(request));
   return absl::OkStatus();
@@ -185,7 +180,7 @@ absl::Status LearnerService::HandleSubmitRollouts(const v1::SubmitRolloutsReques
 
 absl::StatusOr<std::shared_ptr<const SerializedWeights>> LearnerService::VersionToSend(
     const v1::FetchWeightsRequest& request) const {
-  FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version()));
+  FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version(), "learner"));
   std::shared_ptr<const SerializedWeights> latest = publisher_->Latest();
   if (latest == nullptr) return absl::NotFoundError("no policy version has been published yet");
   if (request.have_version() == latest->version) {

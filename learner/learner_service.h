@@ -24,7 +24,6 @@ namespace fulcrum {
 
 class LearnerService final : public fulcrum::v1::Learner::CallbackService {
  public:
-  static constexpr uint32_t kProtocolVersion = 1;
 
   // Counters since construction, for logs and metrics.
   struct Stats {

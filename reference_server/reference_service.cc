@@ -7,16 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/grpc_status.h"
+#include "core/protocol.h"
+#include "core/status_macros.h"
 #include "core/tensor_proto.h"
 
 namespace fulcrum {
 
 absl::Status ValidateLogProbsRequest(const v1::LogProbsRequest& request, const ReferenceModelInfo& model) {
-  if (request.protocol_version() != kReferenceProtocolVersion) {
-    return absl::FailedPreconditionError(absl::StrCat("client speaks Reference protocol version ",
-                                                      request.protocol_version(), ", this server speaks version ",
-                                                      kReferenceProtocolVersion));
-  }
+  FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version(), "reference server"));
   for (int i = 0; i < request.sequences_size(); ++i) {
     const v1::Sequence& sequence = request.sequences(i);
     const int length = sequence.tokens_size();

@@ -13,8 +13,6 @@
 
 namespace fulcrum {
 
-inline constexpr uint32_t kReferenceProtocolVersion = 1;
-
 // What requests are checked against, and the name answers carry.
 struct ReferenceModelInfo {
   int vocab_size = 0;

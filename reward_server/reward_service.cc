@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/grpc_status.h"
+#include "core/protocol.h"
 #include "core/status_macros.h"
 #include "reward_server/score_results.h"
 
@@ -57,11 +58,7 @@ grpc::ServerUnaryReactor* RewardService::Score(grpc::CallbackServerContext* cont
 absl::Status RewardService::ScoreRequest(const fulcrum::v1::ScoreRequest& request,
                                          absl::Time deadline,
                                          fulcrum::v1::ScoreResponse* response) {
-  if (request.protocol_version() != kProtocolVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("request protocol_version is ", request.protocol_version(),
-                     " but this reward server speaks protocol_version ", kProtocolVersion));
-  }
+  FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version(), "reward server"));
   if (request.items_size() > options_.max_batch_items) {
     return absl::InvalidArgumentError(absl::StrCat("request has ", request.items_size(),
                                                    " items, more than max_batch_items ",

@@ -22,7 +22,6 @@ namespace fulcrum {
 
 class RewardService final : public fulcrum::v1::Reward::CallbackService {
  public:
-  static constexpr uint32_t kProtocolVersion = 1;
 
   struct Options {
     // Score calls in progress at once; one more gets RESOURCE_EXHAUSTED (the client backs off).

@@ -20,6 +20,7 @@
 #include "core/char_tokenizer.h"
 #include "core/model_config.h"
 #include "core/model_io.h"
+#include "core/protocol.h"
 #include "core/tensor_proto.h"
 #include "core/weight_chunks.h"
 #include "fulcrum/v1/learner.grpc.pb.h"
@@ -67,7 +68,7 @@ struct Fetched {
 };
 
 Fetched Fetch(v1::Learner::StubInterface& stub, int64_t have_version,
-              uint32_t protocol_version = LearnerService::kProtocolVersion) {
+              uint32_t protocol_version = kProtocolVersion) {
   v1::FetchWeightsRequest request;
   request.set_protocol_version(protocol_version);
   request.set_have_version(have_version);
@@ -92,7 +93,7 @@ absl::StatusOr<WeightAssembler::Assembled> Assemble(const std::vector<v1::Weight
 // Two samples per prompt (group_size 2) of three completion tokens each, from `version`.
 v1::SubmitRolloutsRequest Submission(const v1::WorkUnit& unit, const std::string& actor_id, int64_t version) {
   v1::SubmitRolloutsRequest request;
-  request.set_protocol_version(LearnerService::kProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   request.set_work_id(unit.work_id());
   request.set_actor_id(actor_id);
   for (int p = 0; p < unit.prompts_size(); ++p) {
@@ -132,7 +133,7 @@ class LearnerServiceTest : public ::testing::Test {
 
   v1::LeaseWorkResponse Lease(const std::string& actor_id) {
     v1::LeaseWorkRequest request;
-    request.set_protocol_version(LearnerService::kProtocolVersion);
+    request.set_protocol_version(kProtocolVersion);
     request.set_actor_id(actor_id);
     grpc::ClientContext context;
     SetDeadline(&context);
@@ -263,7 +264,7 @@ TEST_F(LearnerServiceTest, ALargeModelStreamsInSeveralChunksOfAtMostOneMebibyte)
 TEST_F(LearnerServiceTest, AStreamKeepsItsVersionWhenANewerOneIsPublished) {
   ASSERT_TRUE(publisher_.Publish(0, SeveralChunkGpt(tokenizer_.vocab_size()), tokenizer_).ok());
   v1::FetchWeightsRequest request;
-  request.set_protocol_version(LearnerService::kProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   request.set_have_version(-1);
   grpc::ClientContext context;
   SetDeadline(&context);
@@ -286,7 +287,7 @@ TEST_F(LearnerServiceTest, AStreamKeepsItsVersionWhenANewerOneIsPublished) {
 TEST_F(LearnerServiceTest, ACancelledStreamEndsAndIsCounted) {
   ASSERT_TRUE(publisher_.Publish(0, SeveralChunkGpt(tokenizer_.vocab_size()), tokenizer_).ok());
   v1::FetchWeightsRequest request;
-  request.set_protocol_version(LearnerService::kProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   request.set_have_version(-1);
   grpc::ClientContext context;
   SetDeadline(&context);
@@ -351,7 +352,7 @@ TEST_F(LearnerServiceTest, LeasesAndSubmissionsGoThroughTheCoordinator) {
 TEST_F(LearnerServiceTest, RequestsWithoutAnActorIdAreInvalid) {
   coordinator_->SetPolicyVersion(0);
   v1::LeaseWorkRequest request;
-  request.set_protocol_version(LearnerService::kProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::LeaseWorkResponse response;

@@ -15,6 +15,7 @@
 #include "core/char_tokenizer.h"
 #include "core/checkpoint.h"
 #include "core/model_io.h"
+#include "core/protocol.h"
 #include "core/scoring.h"
 #include "core/tensor_proto.h"
 #include "fulcrum/v1/reference.grpc.pb.h"
@@ -30,7 +31,7 @@ constexpr float kTolerance = 1e-5f;
 
 v1::LogProbsRequest MakeRequest(const std::vector<std::vector<int>>& sequences, const std::vector<int>& prompt_lens) {
   v1::LogProbsRequest request;
-  request.set_protocol_version(kReferenceProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   for (size_t i = 0; i < sequences.size(); ++i) {
     v1::Sequence* sequence = request.add_sequences();
     sequence->mutable_tokens()->Add(sequences[i].begin(), sequences[i].end());
@@ -138,8 +139,8 @@ TEST_F(ReferenceServerTest, ProtocolMismatchAndBadSequencesGetTheDocumentedCodes
   wrong_version.set_protocol_version(2);
   grpc::Status status = call(wrong_version);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_NE(status.error_message().find("version 2"), std::string::npos) << status.error_message();
-  EXPECT_NE(status.error_message().find("version 1"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("protocol_version is 2"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("speaks protocol_version 1"), std::string::npos) << status.error_message();
 
   const int vocab = CharTokenizer().vocab_size();
   const struct {

@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/protocol.h"
 #include "fulcrum/v1/reward.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -45,7 +46,7 @@ std::unique_ptr<RewardServer> StartServer(const RewardServer::Options& options) 
 
 fulcrum::v1::ScoreRequest Request(const std::vector<std::string>& completions) {
   fulcrum::v1::ScoreRequest request;
-  request.set_protocol_version(RewardService::kProtocolVersion);
+  request.set_protocol_version(kProtocolVersion);
   for (const std::string& completion : completions) {
     fulcrum::v1::ScoreItem* item = request.add_items();
     item->set_prompt("100+68=");
