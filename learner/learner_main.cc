@@ -1,13 +1,18 @@
-// fulcrum-learner: trains a policy.
-//   --sft_config=<yaml>  runs the SFT stage standalone.
-//   --rl_config=<yaml>   runs the RL stage (GRPO / PPO): serves the Learner service to actors on
+// fulcrum-learner: runs one stage of a pipeline, from its config file (YAML or JSON). Exactly one of:
+//   --sft_config=<file>  the SFT stage.
+//   --rl_config=<file>   the RL stage (GRPO / PPO): serves the Learner service to actors on
 //                        --host:--port and prints "fulcrum-learner listening on <host>:<port>".
+// Each stage writes its checkpoints, metrics.jsonl and summary.json into its out_dir, prints
+// "<stage> done: <summary>" and exits 0; errors print one line and exit 1.
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <iostream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -38,14 +43,16 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-int RunSft(const std::string& path) {
-  v1::SftConfig config;
+// A stage that needs no other process: Trainer::Create(config, progress) then Run() -> summary.
+template <typename Trainer, typename Config>
+int RunOffline(const std::string& stage, const std::string& path) {
+  Config config;
   if (auto status = LoadYamlProto(path, &config); !status.ok()) return Fail(status);
-  auto trainer = SftTrainer::Create(config, &std::cout);
+  auto trainer = Trainer::Create(config, &std::cout);
   if (!trainer.ok()) return Fail(trainer.status());
   auto summary = (*trainer)->Run();
   if (!summary.ok()) return Fail(summary.status());
-  std::cout << "sft done: " << summary->dump() << std::endl;
+  std::cout << stage << " done: " << summary->dump() << std::endl;
   return 0;
 }
 
@@ -98,11 +105,21 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
   if (absl::GetFlag(FLAGS_threads) > 0) torch::set_num_threads(absl::GetFlag(FLAGS_threads));
-  const std::string sft = absl::GetFlag(FLAGS_sft_config), rl = absl::GetFlag(FLAGS_rl_config);
-  if (sft.empty() == rl.empty()) {
-    std::cerr << "fulcrum-learner: pass exactly one of --sft_config=<file.yaml> or --rl_config=<file.yaml>"
-                 " (see configs/)" << std::endl;
+  // One line per stage kind: its flag's value and how to run it.
+  const std::vector<std::pair<std::string, std::function<int()>>> modes = {
+      {absl::GetFlag(FLAGS_sft_config),
+       [] { return fulcrum::RunOffline<fulcrum::SftTrainer, fulcrum::v1::SftConfig>("sft", absl::GetFlag(FLAGS_sft_config)); }},
+      {absl::GetFlag(FLAGS_rl_config), [] { return fulcrum::RunRl(absl::GetFlag(FLAGS_rl_config)); }},
+  };
+  const std::function<int()>* chosen = nullptr;
+  int given = 0;
+  for (const auto& [path, run] : modes) {
+    if (!path.empty()) ++given, chosen = &run;
+  }
+  if (given != 1) {
+    std::cerr << "fulcrum-learner: pass exactly one of --sft_config, --rm_config, --dpo_config, --rl_config "
+                 "or --eval_config (see configs/ and --help)" << std::endl;
     return 2;
   }
-  return sft.empty() ? fulcrum::RunRl(rl) : fulcrum::RunSft(sft);
+  return (*chosen)();
 }

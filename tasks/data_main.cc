@@ -11,6 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "fulcrum/v1/config.pb.h"
 #include "tasks/jsonl_writer.h"
@@ -29,6 +30,10 @@ ABSL_FLAG(int32_t, max_number, 0, "Countdown: largest number (0 = default 20).")
 ABSL_FLAG(double, sft_sloppy_fraction, 0,
           "Fraction of SFT training responses written with a trailing '.', which the strict verifier "
           "rejects: sloppy demonstrations for RL to clean up. Preference and RL files stay exact.");
+ABSL_FLAG(double, preference_sloppy_fraction, 0,
+          "Fraction of preference pairs (train and held-out) whose rejected response is the correct "
+          "answer with a trailing '.', instead of a wrong answer: pairs that teach a reward model or "
+          "DPO the verifier's strict format.");
 
 namespace fulcrum {
 namespace {
@@ -56,6 +61,16 @@ absl::Status Run() {
   std::bernoulli_distribution is_sloppy(sloppy);
   for (Example& example : splits.train) {
     if (sloppy > 0 && is_sloppy(rng)) example.sft_suffix.push_back('.');  // not = ".": GCC 12 warns falsely (PR 105329)
+  }
+  const double preference_sloppy = absl::GetFlag(FLAGS_preference_sloppy_fraction);
+  if (preference_sloppy < 0 || preference_sloppy > 1) {
+    return absl::InvalidArgumentError("--preference_sloppy_fraction must be in [0, 1]");
+  }
+  std::bernoulli_distribution is_sloppy_pair(preference_sloppy);
+  for (std::vector<Example>* split : {&splits.train, &splits.heldout}) {
+    for (Example& example : *split) {
+      if (preference_sloppy > 0 && is_sloppy_pair(rng)) example.rejected = absl::StrCat(example.problem.response, ".");
+    }
   }
   FULCRUM_ASSIGN_OR_RETURN(std::vector<WrittenFile> files,
                            WriteDataset(splits, absl::GetFlag(FLAGS_out)));
