@@ -1,0 +1,104 @@
+#include "orchestrator/launcher.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/health_check.h"
+#include "core/status_macros.h"
+
+namespace fulcrum {
+
+Launcher::Launcher(v1::LauncherConfig config, Options options)
+    : config_(std::move(config)), options_(std::move(options)) {}
+
+absl::Status CheckReachable(const std::string& role, const std::string& address) {
+  absl::Status status = CheckServing(address, absl::Seconds(10));
+  if (status.ok()) return status;
+  return absl::UnavailableError(absl::StrCat("the ", role, " at ", address, " is not reachable (", status.message(),
+                                             "); check that it runs, that the address is right and that "
+                                             "nothing blocks the port"));
+}
+
+absl::StatusOr<std::string> Launcher::LocalService(const std::string& name, std::vector<std::string> argv,
+                                                   const std::string& log_dir) {
+  const std::string key = absl::StrJoin(argv, " ");
+  if (auto it = services_.find(key); it != services_.end()) return it->second->address();
+  ServiceSpec spec;
+  spec.name = name;
+  spec.argv = std::move(argv);
+  spec.log_path = (std::filesystem::path(log_dir) / absl::StrCat(name, ".log")).string();
+  std::filesystem::create_directories(log_dir);
+  spec.max_restarts = 3;
+  FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Service> service, Service::Start(spec));
+  const std::string address = service->address();
+  services_[key] = std::move(service);
+  return address;
+}
+
+absl::StatusOr<std::string> Launcher::Reward(const v1::RewardConfig& reward, const v1::TaskConfig& task,
+                                             const std::string& log_dir) {
+  if (!reward.address().empty()) {
+    FULCRUM_RETURN_IF_ERROR(CheckReachable("reward server", reward.address()));
+    return reward.address();
+  }
+  if (!local()) {
+    if (!reward.reward_model().empty() || (!reward.scorer().empty() && reward.scorer() != "verifier")) {
+      return absl::FailedPreconditionError(
+          "the external launcher starts no reward servers: run one for this reward and give its reward.address");
+    }
+    if (config_.reward_address().empty()) {
+      return absl::FailedPreconditionError("the external launcher needs launcher.reward_address (or a reward.address)");
+    }
+    FULCRUM_RETURN_IF_ERROR(CheckReachable("reward server", config_.reward_address()));
+    return config_.reward_address();
+  }
+  std::vector<std::string> argv = {options_.bin_dir + "/fulcrum-reward"};
+  if (!reward.reward_model().empty()) {
+    argv.push_back("--scorer=reward_model");
+    argv.push_back("--checkpoint=" + reward.reward_model());
+    argv.push_back("--threads=1");
+    if (reward.normalize()) argv.push_back("--normalize");
+  } else {
+    argv.push_back("--scorer=" + (reward.scorer().empty() ? std::string("verifier") : reward.scorer()));
+    argv.push_back("--task=" + task.name());
+    if (task.min_digits()) argv.push_back(absl::StrCat("--min_digits=", task.min_digits()));
+    if (task.max_digits()) argv.push_back(absl::StrCat("--max_digits=", task.max_digits()));
+    if (task.numbers()) argv.push_back(absl::StrCat("--numbers=", task.numbers()));
+    if (task.max_number()) argv.push_back(absl::StrCat("--max_number=", task.max_number()));
+    if (!reward.composite().empty()) argv.push_back("--composite=" + reward.composite());
+    if (!reward.regex().empty()) argv.push_back("--regex=" + reward.regex());
+  }
+  return LocalService(reward.reward_model().empty() ? "reward" : "reward-model", std::move(argv), log_dir);
+}
+
+absl::StatusOr<std::string> Launcher::Reference(const std::string& checkpoint, const std::string& log_dir) {
+  if (!local()) {
+    if (config_.reference_address().empty()) {
+      return absl::FailedPreconditionError(
+          "this stage needs a reference server (kl_coef > 0): give launcher.reference_address");
+    }
+    FULCRUM_RETURN_IF_ERROR(CheckReachable("reference server", config_.reference_address()));
+    return config_.reference_address();
+  }
+  return LocalService("reference", {options_.bin_dir + "/fulcrum-reference", "--checkpoint=" + checkpoint, "--threads=1"},
+                      log_dir);
+}
+
+absl::Status Launcher::Supervise() {
+  for (auto& [key, service] : services_) FULCRUM_RETURN_IF_ERROR(service->Supervise());
+  return absl::OkStatus();
+}
+
+std::vector<const Service*> Launcher::services() const {
+  std::vector<const Service*> all;
+  for (const auto& [key, service] : services_) all.push_back(service.get());
+  return all;
+}
+
+void Launcher::StopAll() {
+  for (auto& [key, service] : services_) service->Stop(absl::Seconds(5));
+  services_.clear();
+}
+
+}  // namespace fulcrum
