@@ -14,12 +14,13 @@ double ProgressMeter::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count();
 }
 
-std::string ProgressMeter::Line(int64_t done, const std::vector<std::pair<std::string, double>>& numbers) const {
+std::string ProgressMeter::Line(int64_t done, const std::vector<std::pair<std::string, double>>& numbers,
+                                bool with_rate) const {
   std::string line = absl::StrCat(name_, " ", done, "/", total_);
   for (const auto& [key, value] : numbers) absl::StrAppend(&line, absl::StrFormat(" | %s %.4g", key, value));
   const double elapsed = elapsed_seconds();
   const int64_t progressed = done - start_;
-  if (progressed > 0 && elapsed > 0) {
+  if (with_rate && progressed > 0 && elapsed > 0) {
     const double rate = progressed / elapsed;
     absl::StrAppend(&line, absl::StrFormat(" | %.3g it/s | ETA %s", rate,
                                            FormatDuration((total_ - done) / rate)));

@@ -16,7 +16,9 @@ class ProgressMeter {
   ProgressMeter(std::string name, int64_t total, int64_t done_at_start = 0);
 
   // "sft 120/2000 | loss 0.532 | acc 0.810 | 1.2 it/s | ETA 2m13s"
-  std::string Line(int64_t done, const std::vector<std::pair<std::string, double>>& numbers) const;
+  // `with_rate` false leaves out the rate and ETA (for a reader who did not watch the work begin).
+  std::string Line(int64_t done, const std::vector<std::pair<std::string, double>>& numbers,
+                   bool with_rate = true) const;
   double elapsed_seconds() const;
 
  private:

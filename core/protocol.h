@@ -1,4 +1,4 @@
-// The wire protocol version of every Fulcrum service (learner.proto, reward.proto, reference.proto).
+// The wire protocol version of every Fulcrum service (learner, reward, reference, orchestrator).
 // Every request carries it; a server that speaks another version refuses the request.
 #ifndef FULCRUM_CORE_PROTOCOL_H_
 #define FULCRUM_CORE_PROTOCOL_H_

@@ -1,7 +1,10 @@
 // fulcrum-learner: runs one stage of a pipeline, from its config file (YAML or JSON). Exactly one of:
 //   --sft_config=<file>  the SFT stage.
+//   --rm_config=<file>   the reward-model stage.
+//   --dpo_config=<file>  the DPO stage (offline, from preference pairs).
 //   --rl_config=<file>   the RL stage (GRPO / PPO): serves the Learner service to actors on
 //                        --host:--port and prints "fulcrum-learner listening on <host>:<port>".
+//   --eval_config=<file> the eval stage: greedy accuracy, pass@k and best-of-N of a checkpoint.
 // Each stage writes its checkpoints, metrics.jsonl and summary.json into its out_dir, prints
 // "<stage> done: <summary>" and exits 0; errors print one line and exit 1.
 #include <signal.h>
@@ -25,12 +28,18 @@
 #include "core/yaml_proto.h"
 #include "fulcrum/v1/config.pb.h"
 #include "glog/logging.h"
+#include "learner/dpo_trainer.h"
+#include "learner/eval_stage.h"
 #include "learner/learner_server.h"
 #include "learner/rl_trainer.h"
+#include "learner/rm_trainer.h"
 #include "learner/sft_trainer.h"
 
 ABSL_FLAG(std::string, sft_config, "", "YAML file of an SFT stage (fulcrum.v1.SftConfig) to run standalone.");
+ABSL_FLAG(std::string, dpo_config, "", "YAML file of a DPO stage (fulcrum.v1.DpoConfig) to run standalone.");
+ABSL_FLAG(std::string, rm_config, "", "YAML file of a reward-model stage (fulcrum.v1.RmConfig) to run standalone.");
 ABSL_FLAG(std::string, rl_config, "", "YAML file of an RL stage (fulcrum.v1.RlConfig) to run, serving actors.");
+ABSL_FLAG(std::string, eval_config, "", "YAML file of an eval stage (fulcrum.v1.EvalConfig) to run standalone.");
 ABSL_FLAG(std::string, host, "127.0.0.1", "RL mode: address to serve the Learner service on.");
 ABSL_FLAG(int32_t, port, 0, "RL mode: port to listen on; 0 picks a free one (printed on start).");
 ABSL_FLAG(int, threads, 0, "Intra-op threads for LibTorch; 0 uses every core.");
@@ -109,7 +118,13 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, std::function<int()>>> modes = {
       {absl::GetFlag(FLAGS_sft_config),
        [] { return fulcrum::RunOffline<fulcrum::SftTrainer, fulcrum::v1::SftConfig>("sft", absl::GetFlag(FLAGS_sft_config)); }},
+      {absl::GetFlag(FLAGS_dpo_config),
+       [] { return fulcrum::RunOffline<fulcrum::DpoTrainer, fulcrum::v1::DpoConfig>("dpo", absl::GetFlag(FLAGS_dpo_config)); }},
+      {absl::GetFlag(FLAGS_rm_config),
+       [] { return fulcrum::RunOffline<fulcrum::RmTrainer, fulcrum::v1::RmConfig>("rm", absl::GetFlag(FLAGS_rm_config)); }},
       {absl::GetFlag(FLAGS_rl_config), [] { return fulcrum::RunRl(absl::GetFlag(FLAGS_rl_config)); }},
+      {absl::GetFlag(FLAGS_eval_config),
+       [] { return fulcrum::RunOffline<fulcrum::EvalStage, fulcrum::v1::EvalConfig>("eval", absl::GetFlag(FLAGS_eval_config)); }},
   };
   const std::function<int()>* chosen = nullptr;
   int given = 0;

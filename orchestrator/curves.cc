@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -241,7 +240,7 @@ std::vector<Panel> StagePanels(const std::string& stage, const StageMetrics& met
     }
   }
   for (Panel& panel : panels) {
-    panel.first_step = first;
+    panel.first_step = std::min<int64_t>(first, 0);  // axes from step 0, as a run reads from its start
     panel.last_step = last;
   }
   return panels;

@@ -1,7 +1,7 @@
 // fulcrum: the orchestrator CLI.
 //   fulcrum run <pipeline.yaml>          runs a pipeline into runs/<name>/ (local launcher by default)
 //   fulcrum run --resume runs/<name>     skips the stages done and resumes the interrupted one
-//   fulcrum status runs/<name>           where a run is: each stage's status and numbers
+//   fulcrum status runs/<name>|host:port where a run is: each stage's status and numbers
 //   fulcrum check <pipeline.yaml>        checks a pipeline and prints its resolved form; runs nothing
 // Errors print one line naming the file, key or address and exit 1; Ctrl-C stops the running stage
 // (resumable) and every child process.
@@ -24,12 +24,14 @@
 #include "glog/logging.h"
 #include "orchestrator/pipeline.h"
 #include "orchestrator/pipeline_runner.h"
-#include "orchestrator/run_state.h"
-#include "orchestrator/stage_progress.h"
+#include "orchestrator/run_status.h"
+#include "orchestrator/status_server.h"
 
 ABSL_FLAG(bool, resume, false, "run: continue the run in the given runs/<name> folder.");
 ABSL_FLAG(int, threads, 0, "run: cores to split among the processes; 0 uses launcher.threads or every core.");
 ABSL_FLAG(std::string, bin_dir, "", "Where the fulcrum-* binaries are; default: next to this one.");
+ABSL_FLAG(std::string, status_host, "127.0.0.1", "run: address to serve the run's status on (0.0.0.0 for every interface).");
+ABSL_FLAG(int, status_port, 0, "run: port of the run's status service; 0 picks a free one (printed on start).");
 
 namespace fulcrum {
 namespace {
@@ -40,7 +42,7 @@ constexpr char kUsage[] =
     "Fulcrum orchestrator.\n"
     "  fulcrum run <pipeline.yaml>        run a pipeline into runs/<name>/\n"
     "  fulcrum run --resume runs/<name>   continue an interrupted run\n"
-    "  fulcrum status runs/<name>         show where a run is\n"
+    "  fulcrum status runs/<name>         show where a run is (or host:port of a running fulcrum)\n"
     "  fulcrum check <pipeline.yaml>      check a pipeline without running it";
 
 int Fail(const absl::Status& status) {
@@ -84,6 +86,11 @@ int Run(const std::string& target) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.out = &std::cout;
   ShutdownSignals signals;  // before any thread starts
+  const std::string run_dir = RunDir(*pipeline);
+  absl::StatusOr<std::unique_ptr<StatusServer>> status_server = StatusServer::Start(
+      absl::StrCat(absl::GetFlag(FLAGS_status_host), ":", absl::GetFlag(FLAGS_status_port)), run_dir);
+  if (!status_server.ok()) return Fail(status_server.status());
+  options.status_address = absl::StrCat(absl::GetFlag(FLAGS_status_host), ":", (*status_server)->port());
   PipelineRunner runner(*pipeline, options);
   std::atomic<bool> done{false};
   std::atomic<int> stopped_by{0};
@@ -98,7 +105,6 @@ int Run(const std::string& target) {
   done = true;
   kill(getpid(), SIGTERM);  // wakes the signal waiter, which sees `done`
   signal_waiter.join();
-  const std::string run_dir = RunDir(*pipeline);
   if (stopped_by != 0) {
     std::cerr << "fulcrum: stopped by " << ShutdownSignals::Name(stopped_by) << "; `fulcrum run --resume " << run_dir
               << "` continues from the last checkpoint" << std::endl;
@@ -114,42 +120,18 @@ int Run(const std::string& target) {
   return 0;
 }
 
-// A stage's headline numbers, as summary.json names them.
-std::string Headline(const nlohmann::json& summary) {
-  std::string line;
-  for (const char* key : {"heldout_accuracy", "heldout_pairwise_accuracy", "heldout_accuracy_before",
-                          "heldout_accuracy_after", "accuracy", "reward_mean_last", "kl_last"}) {
-    if (summary.contains(key) && summary[key].is_number()) {
-      absl::StrAppend(&line, absl::StrFormat("  %s %.3f", key, summary[key].get<double>()));
-    }
+int Status(const std::string& target) {
+  absl::StatusOr<v1::RunStatus> status;
+  if (fs::is_directory(target)) {
+    status = ReadRunStatus(target);
+  } else if (target.find(':') != std::string::npos) {
+    status = FetchRunStatus(target);
+  } else {
+    status = absl::NotFoundError(absl::StrCat(target, " is neither a run folder (runs/<name>) nor the host:port of a "
+                                              "running fulcrum"));
   }
-  if (summary.contains("best_of_n")) absl::StrAppend(&line, "  best_of_n ", summary["best_of_n"].dump());
-  if (summary.contains("pass_at_k")) absl::StrAppend(&line, "  pass_at_k ", summary["pass_at_k"].dump());
-  return line;
-}
-
-int Status(const std::string& run_dir) {
-  absl::StatusOr<RunState> state = RunState::Read(run_dir);
-  if (!state.ok()) return Fail(state.status());
-  const nlohmann::json& json = state->json();
-  std::cout << "run " << json.value("name", "") << ": " << json.value("status", "") << "\n";
-  for (const nlohmann::json& stage : json["stages"]) {
-    const std::string name = stage.value("name", "");
-    std::cout << absl::StrFormat("  %-10s %-5s %-8s %6.0f s", name, stage.value("kind", ""),
-                                 stage.value("status", ""), stage.value("wall_s", 0.0));
-    if (stage.contains("summary")) std::cout << Headline(stage["summary"]);
-    if (stage.value("status", "") == "running") {
-      StageProgress progress(name, (fs::path(run_dir) / name / "metrics.jsonl").string(), 0);
-      progress.Poll(0);
-      std::cout << "  " << progress.Line();
-    }
-    if (stage.contains("error")) std::cout << "\n      " << stage["error"].get<std::string>();
-    std::cout << "\n";
-  }
-  for (const nlohmann::json& process : json.value("processes", nlohmann::json::array())) {
-    std::cout << absl::StrFormat("  process %-28s pid %-7d %-22s %s\n", process.value("name", ""),
-                                 process.value("pid", 0), process.value("address", ""), process.value("log", ""));
-  }
+  if (!status.ok()) return Fail(status.status());
+  std::cout << FormatRunStatus(*status);
   return 0;
 }
 

@@ -79,6 +79,7 @@ absl::Status PipelineRunner::Prepare() {
   FULCRUM_RETURN_IF_ERROR(WriteFileAtomic((run / "pipeline.json").string(), ToJson(pipeline_)));
   FULCRUM_ASSIGN_OR_RETURN(RunState state, RunState::Open(pipeline_, options_.resume));
   state_ = std::make_unique<RunState>(std::move(state));
+  if (!options_.status_address.empty()) state_->json()["status_address"] = options_.status_address;
   FULCRUM_RETURN_IF_ERROR(state_->Save());
   int threads = options_.threads > 0 ? options_.threads : pipeline_.launcher().threads();
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -142,7 +143,7 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
 
   // The learner: a trainer for every stage; for RL also the server the actors talk to.
   ServiceSpec learner;
-  learner.name = absl::StrCat("the ", stage.name(), " stage's learner");
+  learner.name = "learner";
   learner.argv = {options_.bin_dir + "/fulcrum-learner", absl::StrCat("--", kind, "_config=", config_path),
                   absl::StrCat("--threads=", std::max(1, threads - actors))};
   learner.log_path = (fs::path(logs) / "learner.log").string();
@@ -199,7 +200,7 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
     if (std::optional<int> code = trainer->Poll()) {
       if (std::optional<std::string> line = progress.Poll(0)) Say(*line);
       for (auto& actor : actor_services) actor->Stop(absl::Seconds(10));
-      if (*code != 0) return ChildFailed(learner.name, *code, learner.log_path);
+      if (*code != 0) return ChildFailed(absl::StrCat("the ", stage.name(), " stage's learner"), *code, learner.log_path);
       return absl::OkStatus();
     }
     absl::Status healthy = launcher_->Supervise();
@@ -278,7 +279,8 @@ void PipelineRunner::Report() {
 absl::Status PipelineRunner::Run() {
   FULCRUM_RETURN_IF_ERROR(Prepare());
   Say(absl::StrCat("run ", pipeline_.name(), ": ", pipeline_.stages_size(), " stages into ", run_dir_, " (",
-                   launcher_->local() ? "local" : "external", " launcher, ", launcher_->threads(), " cores)"));
+                   launcher_->local() ? "local" : "external", " launcher, ", launcher_->threads(), " cores)",
+                   options_.status_address.empty() ? "" : absl::StrCat("; status: fulcrum status ", options_.status_address)));
   absl::Status status = WriteDatasets();
   for (int i = 0; status.ok() && i < pipeline_.stages_size(); ++i) {
     if (stop_) status = absl::CancelledError("stopped");

@@ -27,6 +27,7 @@ class PipelineRunner {
     bool resume = false;          // Continue the run in runs/<name>: done stages are skipped.
     int threads = 0;              // Cores to split; 0: launcher.threads, else every core.
     std::ostream* out = nullptr;  // Progress lines.
+    std::string status_address;   // Where the run's Orchestrator service listens (shown and recorded).
   };
   PipelineRunner(v1::PipelineConfig pipeline, Options options);
 

@@ -34,7 +34,8 @@ absl::StatusOr<RunState> RunState::Open(const v1::PipelineConfig& pipeline, bool
   }
   nlohmann::json stages = nlohmann::json::array();
   for (const v1::StageConfig& config : pipeline.stages()) {
-    nlohmann::json entry = {{"name", config.name()}, {"kind", StageKind(config)}, {"status", "pending"}};
+    nlohmann::json entry = {
+        {"name", config.name()}, {"kind", StageKind(config)}, {"status", "pending"}, {"steps", StageSteps(config)}};
     for (const nlohmann::json& old : state.state_.value("stages", nlohmann::json::array())) {
       if (old.value("name", "") == config.name() && old.value("status", "") == "done") entry = old;
     }

@@ -65,7 +65,7 @@ std::optional<std::string> StageProgress::Poll(double min_interval_s) {
   return Line();
 }
 
-std::string StageProgress::Line() const {
+std::string StageProgress::Line(bool with_rate) const {
   std::vector<std::pair<std::string, double>> numbers;
   for (const char* key : kTrainKeys) {
     if (last_train_.contains(key) && last_train_[key].is_number()) numbers.emplace_back(key, last_train_[key].get<double>());
@@ -74,7 +74,7 @@ std::string StageProgress::Line() const {
     if (last_eval_.contains(key) && last_eval_[key].is_number()) numbers.emplace_back(key, last_eval_[key].get<double>());
   }
   if (!started_) return absl::StrCat("[", stage_, "] starting");
-  return meter_->Line(step_, numbers);
+  return meter_->Line(step_, numbers, with_rate);
 }
 
 }  // namespace fulcrum

@@ -22,8 +22,8 @@ class StageProgress {
   // Reads what was appended since the last call; a new line to show when there is news (at most
   // every `min_interval_s`, or at once for an evaluation), else nullopt.
   std::optional<std::string> Poll(double min_interval_s = 5.0);
-  // The line for the newest numbers, whether or not it was shown.
-  std::string Line() const;
+  // The line for the newest numbers, whether or not it was shown; `with_rate` as ProgressMeter's.
+  std::string Line(bool with_rate = true) const;
 
  private:
   std::string stage_, path_;

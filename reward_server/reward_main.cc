@@ -6,6 +6,8 @@
 #include <iostream>
 #include <string>
 
+#include <ATen/Parallel.h>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -17,13 +19,16 @@
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int32_t, port, 0, "Port to listen on; 0 picks a free one (printed on start).");
-ABSL_FLAG(std::string, scorer, "verifier", "verifier | exact_match | regex | format | composite.");
+ABSL_FLAG(std::string, scorer, "verifier", "verifier | exact_match | regex | format | reward_model | composite.");
 ABSL_FLAG(std::string, task, "", "Task for verifier/format: addition | multiplication | countdown.");
 ABSL_FLAG(int32_t, min_digits, 0, "Arithmetic task: fewest operand digits (0 = task default).");
 ABSL_FLAG(int32_t, max_digits, 0, "Arithmetic task: most operand digits (0 = task default).");
 ABSL_FLAG(int32_t, numbers, 0, "Countdown task: how many numbers (0 = task default).");
 ABSL_FLAG(int32_t, max_number, 0, "Countdown task: largest number (0 = task default).");
 ABSL_FLAG(std::string, regex, "", "RE2 pattern for the regex scorer; {ground_truth} is substituted.");
+ABSL_FLAG(std::string, checkpoint, "", "reward_model: checkpoint directory, or a root with LATEST, of an RM stage.");
+ABSL_FLAG(bool, normalize, false, "reward_model: reward = (score - mean) / std from the checkpoint's held-out stats.");
+ABSL_FLAG(int32_t, threads, 0, "reward_model: intra-op threads for LibTorch; 0 uses every core.");
 ABSL_FLAG(std::string, composite, "", "Composite parts and weights, e.g. verifier:1.0,format:0.1.");
 ABSL_FLAG(int32_t, max_concurrent_requests, 8, "Score calls served at once; more are refused.");
 ABSL_FLAG(int32_t, max_batch_items, 1024, "Largest number of items in one Score call.");
@@ -45,6 +50,8 @@ absl::StatusOr<RewardServer::Options> OptionsFromFlags() {
   scorer.task.set_numbers(absl::GetFlag(FLAGS_numbers));
   scorer.task.set_max_number(absl::GetFlag(FLAGS_max_number));
   scorer.regex = absl::GetFlag(FLAGS_regex);
+  scorer.checkpoint = absl::GetFlag(FLAGS_checkpoint);
+  scorer.normalize = absl::GetFlag(FLAGS_normalize);
   auto composite = ParseCompositeWeights(absl::GetFlag(FLAGS_composite));
   if (!composite.ok()) return composite.status();
   scorer.composite = *std::move(composite);
@@ -78,9 +85,11 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Serves the fulcrum.v1.Reward service. Example: fulcrum-reward --scorer=verifier "
-      "--task=addition --port=0");
+      "Serves the fulcrum.v1.Reward service. Examples:\n"
+      "  fulcrum-reward --scorer=verifier --task=addition --port=0\n"
+      "  fulcrum-reward --scorer=reward_model --checkpoint=runs/rm_addition/checkpoints --normalize");
   absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
+  if (absl::GetFlag(FLAGS_threads) > 0) at::set_num_threads(absl::GetFlag(FLAGS_threads));
   return fulcrum::Run();
 }

@@ -16,16 +16,19 @@
 #include "reward_server/exact_match_scorer.h"
 #include "reward_server/format_scorer.h"
 #include "reward_server/regex_scorer.h"
+#include "reward_server/reward_model_scorer.h"
 #include "reward_server/verifier_scorer.h"
 #include "tasks/registry.h"
 
 namespace fulcrum {
 namespace {
 
-constexpr char kScorerNames[] = "verifier, exact_match, regex, format, composite";
+constexpr char kScorerNames[] = "verifier, exact_match, regex, format, reward_model, composite";
+constexpr char kPartNames[] = "verifier, exact_match, regex, format, reward_model";
 
 bool IsPartScorer(const std::string& name) {
-  return name == "verifier" || name == "exact_match" || name == "regex" || name == "format";
+  return name == "verifier" || name == "exact_match" || name == "regex" || name == "format" ||
+         name == "reward_model";
 }
 
 bool NeedsTask(const std::string& name) { return name == "verifier" || name == "format"; }
@@ -40,11 +43,17 @@ std::vector<std::string> PartNames(const ScorerOptions& options) {
 
 absl::StatusOr<std::unique_ptr<Scorer>> MakePart(const std::string& name,
                                                  const std::shared_ptr<const Task>& task,
-                                                 const std::string& regex) {
+                                                 const ScorerOptions& options) {
   if (name == "verifier") return std::make_unique<VerifierScorer>(task);
   if (name == "format") return std::make_unique<FormatScorer>(task);
   if (name == "exact_match") return std::make_unique<ExactMatchScorer>();
-  FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<RegexScorer> scorer, RegexScorer::Create(regex));
+  if (name == "reward_model") {
+    FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<RewardModelScorer> scorer,
+                             RewardModelScorer::Create({.checkpoint = options.checkpoint,
+                                                        .normalize = options.normalize}));
+    return scorer;
+  }
+  FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<RegexScorer> scorer, RegexScorer::Create(options.regex));
   return scorer;
 }
 
@@ -64,13 +73,15 @@ absl::Status ScorerOptions::Validate() const {
   }
   bool uses_regex = false;
   bool uses_task = false;
+  bool uses_model = false;
   for (const std::string& name : PartNames(*this)) {
     if (!IsPartScorer(name)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "composite: part '", name, "' must be one of verifier, exact_match, regex, format"));
+          "composite: part '", name, "' must be one of ", kPartNames));
     }
     uses_regex |= name == "regex";
     uses_task |= NeedsTask(name);
+    uses_model |= name == "reward_model";
   }
   for (const auto& [name, weight] : composite) {
     if (!std::isfinite(weight)) {
@@ -83,6 +94,15 @@ absl::Status ScorerOptions::Validate() const {
   }
   if (!uses_regex && !regex.empty()) {
     return absl::InvalidArgumentError("regex: set, but no regex scorer is in use");
+  }
+  if (uses_model && checkpoint.empty()) {
+    return absl::InvalidArgumentError("checkpoint: required by the reward_model scorer");
+  }
+  if (!uses_model && !checkpoint.empty()) {
+    return absl::InvalidArgumentError("checkpoint: set, but no reward_model scorer is in use");
+  }
+  if (!uses_model && normalize) {
+    return absl::InvalidArgumentError("normalize: set, but no reward_model scorer is in use");
   }
   if (uses_task && task.name().empty()) {
     return absl::InvalidArgumentError(
@@ -116,10 +136,10 @@ absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(const ScorerOptions& options)
       FULCRUM_ASSIGN_OR_RETURN(task, MakeTask(options.task));
     }
   }
-  if (options.scorer != "composite") return MakePart(options.scorer, task, options.regex);
+  if (options.scorer != "composite") return MakePart(options.scorer, task, options);
   std::vector<CompositeScorer::Part> parts;
   for (const auto& [name, weight] : options.composite) {
-    FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Scorer> scorer, MakePart(name, task, options.regex));
+    FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Scorer> scorer, MakePart(name, task, options));
     parts.push_back({name, weight, std::move(scorer)});
   }
   FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<CompositeScorer> composite,

@@ -16,12 +16,16 @@
 namespace fulcrum {
 
 struct ScorerOptions {
-  // "verifier" | "exact_match" | "regex" | "format" | "composite".
+  // "verifier" | "exact_match" | "regex" | "format" | "reward_model" | "composite".
   std::string scorer = "verifier";
   // The task whose verifier "verifier" and "format" use (see tasks/registry.h for defaults).
   fulcrum::v1::TaskConfig task;
   // RE2 pattern for "regex"; "{ground_truth}" is replaced by the item's quoted ground truth.
   std::string regex;
+  // Reward-model checkpoint for "reward_model": a checkpoint directory or a root with LATEST.
+  std::string checkpoint;
+  // "reward_model": reward = (score - mean) / std with the checkpoint's held-out score statistics.
+  bool normalize = false;
   // (part scorer name, weight) for "composite"; parts are any scorer except "composite".
   std::vector<std::pair<std::string, double>> composite;
 

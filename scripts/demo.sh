@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# The demo pipeline on localhost: generate the addition task's data, then run SFT on it.
-# Output lands in runs/demo/: checkpoints, metrics.jsonl and summary.json.
+# The demo pipeline on localhost: `fulcrum run configs/demo.yaml` (data → SFT → RM → RL → eval), each
+# role its own process. A run that was interrupted is resumed; a finished one is started afresh.
+# Output lands in runs/demo/: summary.json, curves.png, metrics.jsonl, one folder per stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 threads=${THREADS:-$(nproc)}
-build/bin/fulcrum-data --task=addition --out=data/addition --train=100000 --heldout=500 --seed=1
-build/bin/fulcrum-learner --sft_config=configs/sft_addition.yaml --threads="$threads"
+if [[ -f runs/demo/state.json ]] && ! grep -q '"status": "done"' <(tail -n 3 runs/demo/state.json); then
+  echo "demo: resuming the interrupted run in runs/demo (delete the folder to start over)"
+  build/bin/fulcrum run --resume runs/demo --threads="$threads"
+else
+  rm -rf runs/demo
+  build/bin/fulcrum run configs/demo.yaml --threads="$threads"
+fi
 echo
-echo "demo: summary in runs/demo/sft/summary.json"
-cat runs/demo/sft/summary.json
+build/bin/fulcrum status runs/demo

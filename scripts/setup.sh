@@ -12,6 +12,7 @@ packages=(
   prometheus-cpp-dev libyaml-cpp-dev nlohmann-json3-dev libsentencepiece-dev
   libgtest-dev libgmock-dev zlib1g-dev python3-numpy
   python3-grpcio python3-grpc-tools
+  gnuplot-nox
 )
 
 missing=()

@@ -1,0 +1,259 @@
+// `fulcrum run` as a user runs it: the orchestrator starts every role as a child process on
+// loopback, runs a tiny pipeline of every stage kind and leaves a report; an actor killed with
+// SIGKILL is restarted and the run completes; a failed stage is resumed with the done stages
+// skipped; a running orchestrator tells its status over gRPC; Ctrl-C leaves no process behind; bad
+// input ends with one clear line.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "core/file_util.h"
+#include "tests/child_process.h"
+#include "tests/temp_dir.h"
+
+namespace fulcrum {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::BinaryPath;
+using testing::ChildProcess;
+
+// Tiny one-digit addition: every stage takes a second or two.
+constexpr char kHead[] = R"(name: tiny
+runs_dir: $D/runs
+launcher: {threads: 2}
+datasets:
+  - out: $D/data
+    task: {name: addition, min_digits: 1, max_digits: 1}
+    train: 2000
+    heldout: 40
+    sft_sloppy_fraction: 0.5
+    preference_sloppy_fraction: 0.5
+stages:
+  - name: sft
+    sft:
+      train_path: $D/data/sft_train.jsonl
+      heldout_prompts_path: $D/data/rl_heldout.jsonl
+      task: {name: addition, min_digits: 1, max_digits: 1}
+      model: {n_layer: 1, n_head: 2, d_model: 32, max_seq_len: 16, init_seed: 1}
+      optimizer: {lr: 0.003, warmup_steps: 5}
+      steps: 40
+      batch_size: 32
+      max_new_tokens: 4
+)";
+
+std::string RlStage(int steps, const std::string& reward) {
+  return absl::StrCat(R"(  - name: rl
+    reward: )", reward, R"(
+    rl:
+      algorithm: grpo
+      policy_init: sft
+      prompts_path: $D/data/rl_train.jsonl
+      heldout_prompts_path: $D/data/rl_heldout.jsonl
+      task: {name: addition, min_digits: 1, max_digits: 1}
+      optimizer: {lr: 0.0001}
+      steps: )", steps, R"(
+      prompts_per_step: 8
+      group_size: 4
+      prompts_per_unit: 4
+      sampling: {max_new_tokens: 4}
+      max_staleness: 1
+      lease_timeout_s: 2
+      eval_examples: 40
+)");
+}
+
+constexpr char kRmDpoEval[] = R"(  - name: rm
+    rm:
+      init_from: sft
+      train_path: $D/data/preference_train.jsonl
+      heldout_path: $D/data/preference_heldout.jsonl
+      optimizer: {lr: 0.001}
+      steps: 20
+      batch_size: 16
+  - name: dpo
+    dpo:
+      policy_init: sft
+      train_path: $D/data/preference_train.jsonl
+      heldout_path: $D/data/preference_heldout.jsonl
+      heldout_prompts_path: $D/data/rl_heldout.jsonl
+      task: {name: addition, min_digits: 1, max_digits: 1}
+      optimizer: {lr: 0.0005}
+      steps: 10
+      batch_size: 16
+      max_new_tokens: 4
+)";
+
+constexpr char kEval[] = R"(  - name: eval
+    eval:
+      checkpoint: rl
+      prompts_path: $D/data/rl_heldout.jsonl
+      task: {name: addition, min_digits: 1, max_digits: 1}
+      examples: 20
+      samples: 4
+      sampling: {max_new_tokens: 4}
+    selectors:
+      - {name: verifier, reward: {scorer: verifier}}
+      - {name: rm, reward: {reward_model: rm}}
+)";
+
+class PipelineProcessTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& yaml) {
+    const std::string path = dir_.path() + "/pipeline.yaml";
+    std::ofstream(path) << absl::StrReplaceAll(yaml, {{"$D", dir_.path()}});
+    return path;
+  }
+  std::unique_ptr<ChildProcess> Fulcrum(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {BinaryPath("fulcrum")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto child = ChildProcess::Start(argv);
+    EXPECT_TRUE(child.ok()) << child.status();
+    return std::move(*child);
+  }
+  std::string run_dir() const { return dir_.path() + "/runs/tiny"; }
+  nlohmann::json Json(const std::string& name) const {
+    return nlohmann::json::parse(ReadFile(run_dir() + "/" + name).value_or("{}"), nullptr, false);
+  }
+  // The pid of `name` once state.json lists it.
+  int WaitForProcess(const std::string& name) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < deadline) {
+      const nlohmann::json state = Json("state.json");
+      if (state.is_object()) {
+        for (const nlohmann::json& process : state.value("processes", nlohmann::json::array())) {
+          if (process.value("name", "") == name) return process.value("pid", 0);
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return 0;
+  }
+
+  testing::ScopedTempDir dir_{"pipeline_process"};
+};
+
+TEST_F(PipelineProcessTest, RunsEveryStageKindAndReports) {
+  const std::string path = Write(absl::StrCat(kHead, kRmDpoEval, RlStage(4, "{scorer: verifier}"), kEval));
+  auto run = Fulcrum({"run", path});
+  const std::string output = run->ReadAll();
+  ASSERT_EQ(run->Wait(), 0) << output;
+  EXPECT_THAT(output, HasSubstr("[rl] 4/4"));
+
+  const nlohmann::json summary = Json("summary.json");
+  ASSERT_EQ(summary["stages"].size(), 5u) << summary.dump(2);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
+      {"sft", {"heldout_accuracy"}},
+      {"rm", {"heldout_pairwise_accuracy"}},
+      {"dpo", {"heldout_accuracy_before", "heldout_accuracy_after"}},
+      {"rl", {"heldout_accuracy_before", "heldout_accuracy_after"}},
+      {"eval", {"accuracy", "pass_at_k", "best_of_n"}}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const nlohmann::json& stage = summary["stages"][i];
+    EXPECT_EQ(stage["name"], expected[i].first);
+    EXPECT_EQ(stage["kind"], expected[i].first);
+    EXPECT_GT(stage["wall_s"].get<double>(), 0);
+    for (const std::string& key : expected[i].second) EXPECT_TRUE(stage.contains(key)) << stage.dump(2) << key;
+  }
+  const nlohmann::json& eval = summary["stages"][4];
+  EXPECT_TRUE(eval["best_of_n"].contains("verifier"));
+  EXPECT_TRUE(eval["best_of_n"].contains("rm"));
+  for (const std::string file : {"pipeline.yaml", "pipeline.json", "metrics.jsonl", "curves.svg", "rl/logs/learner.log",
+                                 "rl/logs/actor-1.log", "rl/logs/reward.log", "eval/logs/reward-model.log"}) {
+    EXPECT_TRUE(std::filesystem::exists(run_dir() + "/" + file)) << file;
+  }
+
+  auto status = Fulcrum({"status", run_dir()});
+  const std::string shown = status->ReadAll();
+  EXPECT_EQ(status->Wait(), 0);
+  EXPECT_THAT(shown, HasSubstr("run tiny: done"));
+  EXPECT_THAT(shown, HasSubstr("heldout_pairwise_accuracy"));
+}
+
+TEST_F(PipelineProcessTest, SurvivesAKilledActor) {
+  const std::string path = Write(absl::StrCat(kHead, RlStage(30, "{scorer: verifier}")));
+  auto run = Fulcrum({"run", path});
+  const int actor = WaitForProcess("actor-1");
+  ASSERT_GT(actor, 0);
+  ASSERT_EQ(kill(actor, SIGKILL), 0);
+  const std::string output = run->ReadAll();
+  ASSERT_EQ(run->Wait(), 0) << output;
+  EXPECT_THAT(output, HasSubstr("actor-1 ended with killed by SIGKILL; restarting"));
+  const nlohmann::json summary = Json("summary.json");
+  EXPECT_EQ(summary["stages"][1]["steps"], 30);
+  EXPECT_EQ(summary["stages"][1]["status"], "done");
+}
+
+TEST_F(PipelineProcessTest, ResumeSkipsDoneStagesAfterAFailure) {
+  const std::string path = Write(absl::StrCat(kHead, RlStage(3, "{address: '127.0.0.1:1'}")));
+  auto run = Fulcrum({"run", path});
+  const std::string output = run->ReadAll();
+  EXPECT_EQ(run->Wait(), 1) << output;
+  EXPECT_THAT(output, HasSubstr("reward server at 127.0.0.1:1 is not reachable"));
+  EXPECT_THAT(output, HasSubstr("fulcrum run --resume " + run_dir()));
+  EXPECT_TRUE(std::filesystem::exists(run_dir() + "/sft/checkpoints/LATEST"));
+  EXPECT_EQ(Json("state.json")["stages"][1]["status"], "failed");
+
+  // Fix the pipeline in the run folder and continue.
+  const std::string copy = run_dir() + "/pipeline.yaml";
+  std::string text = ReadFile(copy).value();
+  text = absl::StrReplaceAll(text, {{"{address: '127.0.0.1:1'}", "{scorer: verifier}"}});
+  ASSERT_TRUE(WriteFileAtomic(copy, text).ok());
+  auto resumed = Fulcrum({"run", "--resume", run_dir()});
+  const std::string again = resumed->ReadAll();
+  ASSERT_EQ(resumed->Wait(), 0) << again;
+  EXPECT_THAT(again, HasSubstr("[sft] done in an earlier attempt; skipped"));
+  EXPECT_EQ(Json("summary.json")["stages"][1]["status"], "done");
+
+  auto twice = Fulcrum({"run", path});
+  EXPECT_THAT(twice->ReadAll(), HasSubstr("already holds a run"));
+  EXPECT_EQ(twice->Wait(), 1);
+}
+
+TEST_F(PipelineProcessTest, CtrlCStopsEveryProcess) {
+  const std::string path = Write(absl::StrCat(kHead, RlStage(500, "{scorer: verifier}")));
+  auto run = Fulcrum({"run", path});
+  ASSERT_GT(WaitForProcess("actor-1"), 0);
+  std::vector<int> pids;
+  const nlohmann::json state = Json("state.json");
+  for (const nlohmann::json& process : state.value("processes", nlohmann::json::array())) pids.push_back(process["pid"]);
+  ASSERT_GE(pids.size(), 3u) << state.dump(2);  // learner, actor, reward server
+
+  // The running orchestrator answers `fulcrum status host:port` as the folder would.
+  auto status = Fulcrum({"status", state.value("status_address", "")});
+  const std::string shown = status->ReadAll();
+  EXPECT_EQ(status->Wait(), 0) << shown;
+  EXPECT_THAT(shown, HasSubstr("run tiny: running"));
+  EXPECT_THAT(shown, HasSubstr("process actor-1"));
+  run->Signal(SIGINT);
+  const std::string output = run->ReadAll();
+  EXPECT_EQ(run->Wait(), 1) << output;
+  EXPECT_THAT(output, HasSubstr("fulcrum run --resume"));
+  for (int pid : pids) EXPECT_NE(kill(pid, 0), 0) << "process " << pid << " outlived the orchestrator";
+  EXPECT_EQ(Json("state.json")["stages"][1]["status"], "stopped");
+}
+
+TEST_F(PipelineProcessTest, BadInputEndsWithOneClearLine) {
+  std::string yaml = absl::StrCat(kHead, RlStage(3, "{scorer: verifier}"));
+  yaml = absl::StrReplaceAll(yaml, {{"group_size: 4", "group_sise: 4"}});
+  auto run = Fulcrum({"run", Write(yaml)});
+  const std::string output = run->ReadAll();
+  EXPECT_EQ(run->Wait(), 1);
+  EXPECT_THAT(output, HasSubstr(dir_.path() + "/pipeline.yaml:"));
+  EXPECT_THAT(output, HasSubstr("group_sise"));
+  EXPECT_THAT(output, ::testing::Not(HasSubstr("terminate")));
+  EXPECT_FALSE(std::filesystem::exists(run_dir()));
+}
+
+}  // namespace
+}  // namespace fulcrum
