@@ -1,25 +1,22 @@
 #include "learner/dpo_trainer.h"
 
 #include <chrono>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/file_util.h"
 #include "core/model_io.h"
 #include "core/progress.h"
-#include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "core/torch_status.h"
 #include "learner/evaluator.h"
 #include "learner/lr_schedule.h"
+#include "learner/training_state.h"
 #include "tasks/registry.h"
 
 namespace fulcrum {
 namespace {
 
-constexpr char kOptimizerFile[] = "optimizer.safetensors";
-constexpr char kStateFile[] = "state.json";
 constexpr int kEvalBatch = 256;
 constexpr size_t kLossWindow = 50;
 constexpr double kDefaultBeta = 0.1;
@@ -49,11 +46,6 @@ absl::Status ValidateConfig(const v1::DpoConfig& c) {
 }
 
 std::string CheckpointRoot(const v1::DpoConfig& c) { return c.out_dir() + "/checkpoints"; }
-
-template <typename T>
-void KeepFirst(std::vector<T>& items, int n) {
-  if (n > 0 && items.size() > static_cast<size_t>(n)) items.resize(n);
-}
 
 // Summed response log-probs of every pair under `model`, without gradients: [2N], the N chosen
 // sequences first, then the N rejected ones (the layout of one PairBatch).
@@ -130,24 +122,13 @@ absl::StatusOr<std::unique_ptr<DpoTrainer>> DpoTrainer::Create(const v1::DpoConf
   t->cursor_ = std::make_unique<DataCursor>(t->train_.size(), config.seed());
   t->optimizer_ = std::make_unique<Optimizer>(t->policy_->NamedWeights(), config.optimizer());
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.out_dir(), ec);
-  if (ec) return absl::PermissionDeniedError(absl::StrCat("creating ", config.out_dir(), ": ", ec.message()));
   if (latest.ok()) FULCRUM_RETURN_IF_ERROR(t->Resume(*latest));
-  FULCRUM_ASSIGN_OR_RETURN(t->metrics_, MetricsLog::Open(config.out_dir() + "/metrics.jsonl", t->step_));
+  FULCRUM_ASSIGN_OR_RETURN(t->metrics_, OpenStageOutput(config.out_dir(), t->step_));
   return t;
 }
 
 absl::Status DpoTrainer::Resume(const std::string& dir) {
-  FULCRUM_ASSIGN_OR_RETURN(std::string state_text, ReadFile(dir + "/" + kStateFile));
-  auto state = nlohmann::json::parse(state_text, nullptr, /*allow_exceptions=*/false);
-  if (state.is_discarded() || !state.contains("step") || !state.contains("cursor")) {
-    return absl::DataLossError(absl::StrCat(dir, "/", kStateFile, ": not a training state"));
-  }
-  FULCRUM_ASSIGN_OR_RETURN(DataCursor::State cursor, DataCursor::StateFromJson(state["cursor"]));
-  FULCRUM_RETURN_IF_ERROR(cursor_->Restore(cursor));
-  FULCRUM_ASSIGN_OR_RETURN(SafetensorsFile optimizer, ReadSafetensors(dir + "/" + kOptimizerFile));
-  FULCRUM_RETURN_IF_ERROR(optimizer_->Restore(optimizer.tensors));
+  FULCRUM_ASSIGN_OR_RETURN(nlohmann::json state, RestoreTrainingState(dir, *cursor_, *optimizer_));
   step_ = state["step"].get<int64_t>();
   if (state.contains("heldout_accuracy_before") && state["heldout_accuracy_before"].is_number()) {
     accuracy_before_ = state["heldout_accuracy_before"].get<double>();
@@ -162,17 +143,10 @@ absl::Status DpoTrainer::Resume(const std::string& dir) {
 }
 
 absl::Status DpoTrainer::SaveCheckpoint() {
-  FULCRUM_ASSIGN_OR_RETURN(auto files, ModelFiles(policy_, *tokenizer_));
-  FULCRUM_ASSIGN_OR_RETURN(files[kOptimizerFile], SerializeSafetensors(optimizer_->State()));
-  nlohmann::json state = {{"step", step_},
-                          {"cursor", DataCursor::StateToJson(cursor_->state())},
-                          {"reference", reference_dir_}};
-  if (accuracy_before_) state["heldout_accuracy_before"] = *accuracy_before_;
-  state["recent_losses"] = recent_losses_;
-  files[kStateFile] = state.dump(2);
-  FULCRUM_RETURN_IF_ERROR(WriteCheckpoint(CheckpointRoot(config_), step_, files).status());
-  if (config_.keep_checkpoints() == 0) return absl::OkStatus();
-  return PruneCheckpoints(CheckpointRoot(config_), config_.keep_checkpoints());
+  nlohmann::json extras = {{"reference", reference_dir_}, {"recent_losses", recent_losses_}};
+  if (accuracy_before_) extras["heldout_accuracy_before"] = *accuracy_before_;
+  return SaveTrainingCheckpoint(CheckpointRoot(config_), step_, policy_, *tokenizer_, *optimizer_, *cursor_, extras,
+                                config_.keep_checkpoints());
 }
 
 DpoTrainer::StepResult DpoTrainer::TrainStep() {

@@ -16,6 +16,7 @@
 #include "core/status_macros.h"
 #include "core/torch_status.h"
 #include "learner/lr_schedule.h"
+#include "learner/training_state.h"
 #include "tasks/registry.h"
 
 namespace fulcrum {
@@ -62,15 +63,7 @@ absl::StatusOr<Gpt> WithValueHead(const Gpt& model) {
   if (model->config().value_head()) return model;
   v1::ModelConfig config = model->config();
   config.set_value_head(true);
-  FULCRUM_ASSIGN_OR_RETURN(Gpt out, TorchCall("building the critic", [&] { return Gpt(config); }));
-  std::map<std::string, torch::Tensor> trained;
-  for (auto& [name, tensor] : model->NamedWeights()) trained[name] = tensor;
-  NamedTensors weights = out->NamedWeights();
-  for (auto& [name, tensor] : weights) {
-    if (auto it = trained.find(name); it != trained.end()) tensor = it->second;
-  }
-  FULCRUM_RETURN_IF_ERROR(out->LoadWeights(weights));
-  return out;
+  return RebuildWithConfig(model, config, "building the critic");
 }
 
 double WindowMean(const std::vector<double>& values, bool first) {

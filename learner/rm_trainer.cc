@@ -2,8 +2,6 @@
 
 #include <chrono>
 #include <deque>
-#include <filesystem>
-#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,16 +11,14 @@
 #include "core/model_io.h"
 #include "core/progress.h"
 #include "core/reward_model.h"
-#include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "core/torch_status.h"
 #include "learner/lr_schedule.h"
+#include "learner/training_state.h"
 
 namespace fulcrum {
 namespace {
 
-constexpr char kOptimizerFile[] = "optimizer.safetensors";
-constexpr char kStateFile[] = "state.json";
 constexpr int kEvalPairs = 256;
 constexpr size_t kLossWindow = 50;
 
@@ -57,15 +53,7 @@ absl::StatusOr<Gpt> WithScoreHead(const Gpt& model) {
   v1::ModelConfig config = model->config();
   config.set_score_head(true);
   config.set_value_head(false);
-  FULCRUM_ASSIGN_OR_RETURN(Gpt out, TorchCall("building the reward model", [&] { return Gpt(config); }));
-  std::map<std::string, torch::Tensor> trained;
-  for (auto& [name, tensor] : model->NamedWeights()) trained[name] = tensor;
-  NamedTensors weights = out->NamedWeights();
-  for (auto& [name, tensor] : weights) {
-    if (auto it = trained.find(name); it != trained.end()) tensor = it->second;
-  }
-  FULCRUM_RETURN_IF_ERROR(out->LoadWeights(weights));
-  return out;
+  return RebuildWithConfig(model, config, "building the reward model");
 }
 
 // Scores of one batch, split into the chosen and the rejected half.
@@ -110,33 +98,20 @@ absl::StatusOr<std::unique_ptr<RmTrainer>> RmTrainer::Create(const v1::RmConfig&
   FULCRUM_ASSIGN_OR_RETURN(auto train, ReadPreferenceExamples(config.train_path()));
   FULCRUM_ASSIGN_OR_RETURN(t->train_, TokenizePreferences(train, *t->tokenizer_, max_len, config.train_path()));
   FULCRUM_ASSIGN_OR_RETURN(auto heldout, ReadPreferenceExamples(config.heldout_path()));
-  if (config.eval_examples() > 0 && heldout.size() > static_cast<size_t>(config.eval_examples())) {
-    heldout.resize(config.eval_examples());
-  }
+  KeepFirst(heldout, config.eval_examples());
   FULCRUM_ASSIGN_OR_RETURN(t->heldout_, TokenizePreferences(heldout, *t->tokenizer_, max_len, config.heldout_path()));
   t->cursor_ = std::make_unique<DataCursor>(t->train_.size(), config.seed());
   t->optimizer_ = std::make_unique<Optimizer>(t->model_->NamedWeights(), config.optimizer());
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.out_dir(), ec);
-  if (ec) return absl::PermissionDeniedError(absl::StrCat("creating ", config.out_dir(), ": ", ec.message()));
   if (latest.ok()) {
     FULCRUM_RETURN_IF_ERROR(t->Resume(*latest));
   }
-  FULCRUM_ASSIGN_OR_RETURN(t->metrics_, MetricsLog::Open(config.out_dir() + "/metrics.jsonl", t->step_));
+  FULCRUM_ASSIGN_OR_RETURN(t->metrics_, OpenStageOutput(config.out_dir(), t->step_));
   return t;
 }
 
 absl::Status RmTrainer::Resume(const std::string& dir) {
-  FULCRUM_ASSIGN_OR_RETURN(std::string state_text, ReadFile(dir + "/" + kStateFile));
-  auto state = nlohmann::json::parse(state_text, nullptr, /*allow_exceptions=*/false);
-  if (state.is_discarded() || !state.contains("step") || !state.contains("cursor")) {
-    return absl::DataLossError(absl::StrCat(dir, "/", kStateFile, ": not a training state"));
-  }
-  FULCRUM_ASSIGN_OR_RETURN(DataCursor::State cursor, DataCursor::StateFromJson(state["cursor"]));
-  FULCRUM_RETURN_IF_ERROR(cursor_->Restore(cursor));
-  FULCRUM_ASSIGN_OR_RETURN(SafetensorsFile optimizer, ReadSafetensors(dir + "/" + kOptimizerFile));
-  FULCRUM_RETURN_IF_ERROR(optimizer_->Restore(optimizer.tensors));
+  FULCRUM_ASSIGN_OR_RETURN(nlohmann::json state, RestoreTrainingState(dir, *cursor_, *optimizer_));
   step_ = state["step"].get<int64_t>();
   accuracy_before_ = state.value("heldout_pairwise_accuracy_before", nlohmann::json());
   if (progress_) *progress_ << "rm: resuming from " << dir << " at step " << step_ << std::endl;
@@ -144,18 +119,11 @@ absl::Status RmTrainer::Resume(const std::string& dir) {
 }
 
 absl::Status RmTrainer::SaveCheckpoint(const nlohmann::json& eval) {
-  FULCRUM_ASSIGN_OR_RETURN(auto files, ModelFiles(model_, *tokenizer_));
-  FULCRUM_ASSIGN_OR_RETURN(files[kOptimizerFile], SerializeSafetensors(optimizer_->State()));
-  nlohmann::json state = {{"step", step_},
-                          {"cursor", DataCursor::StateToJson(cursor_->state())},
-                          {"heldout_pairwise_accuracy_before", accuracy_before_}};
-  files[kStateFile] = state.dump(2);
   ScoreStats stats{eval["heldout_score_mean"].get<double>(), eval["heldout_score_std"].get<double>(),
                    eval["heldout_scores"].get<int64_t>()};
-  files[kScoreStatsFile] = ScoreStatsJson(stats);
-  FULCRUM_RETURN_IF_ERROR(WriteCheckpoint(CheckpointRoot(config_), step_, files).status());
-  if (config_.keep_checkpoints() == 0) return absl::OkStatus();
-  return PruneCheckpoints(CheckpointRoot(config_), config_.keep_checkpoints());
+  return SaveTrainingCheckpoint(CheckpointRoot(config_), step_, model_, *tokenizer_, *optimizer_, *cursor_,
+                                {{"heldout_pairwise_accuracy_before", accuracy_before_}}, config_.keep_checkpoints(),
+                                {{kScoreStatsFile, ScoreStatsJson(stats)}});
 }
 
 RmTrainer::StepResult RmTrainer::TrainStep() {

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <deque>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "core/char_tokenizer.h"
@@ -11,18 +10,16 @@
 #include "core/model_config.h"
 #include "core/model_io.h"
 #include "core/progress.h"
-#include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "core/torch_status.h"
 #include "learner/evaluator.h"
 #include "learner/lr_schedule.h"
+#include "learner/training_state.h"
 #include "tasks/registry.h"
 
 namespace fulcrum {
 namespace {
 
-constexpr char kOptimizerFile[] = "optimizer.safetensors";
-constexpr char kStateFile[] = "state.json";
 constexpr int kEvalBatch = 256;
 constexpr size_t kLossWindow = 50;
 
@@ -80,31 +77,18 @@ absl::StatusOr<std::unique_ptr<SftTrainer>> SftTrainer::Create(const v1::SftConf
   }
   if (!config.heldout_prompts_path().empty()) {
     FULCRUM_ASSIGN_OR_RETURN(t->heldout_prompts_, ReadRlPrompts(config.heldout_prompts_path()));
-    if (config.eval_examples() > 0 && t->heldout_prompts_.size() > static_cast<size_t>(config.eval_examples())) {
-      t->heldout_prompts_.resize(config.eval_examples());
-    }
+    KeepFirst(t->heldout_prompts_, config.eval_examples());
   }
   t->cursor_ = std::make_unique<DataCursor>(t->train_.size(), config.seed());
   t->optimizer_ = std::make_unique<Optimizer>(t->model_->NamedWeights(), config.optimizer());
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.out_dir(), ec);
-  if (ec) return absl::PermissionDeniedError(absl::StrCat("creating ", config.out_dir(), ": ", ec.message()));
   if (latest.ok()) FULCRUM_RETURN_IF_ERROR(t->Resume(*latest));
-  FULCRUM_ASSIGN_OR_RETURN(t->metrics_, MetricsLog::Open(config.out_dir() + "/metrics.jsonl", t->step_));
+  FULCRUM_ASSIGN_OR_RETURN(t->metrics_, OpenStageOutput(config.out_dir(), t->step_));
   return t;
 }
 
 absl::Status SftTrainer::Resume(const std::string& dir) {
-  FULCRUM_ASSIGN_OR_RETURN(std::string state_text, ReadFile(dir + "/" + kStateFile));
-  auto state = nlohmann::json::parse(state_text, nullptr, /*allow_exceptions=*/false);
-  if (state.is_discarded() || !state.contains("step") || !state.contains("cursor")) {
-    return absl::DataLossError(absl::StrCat(dir, "/", kStateFile, ": not a training state"));
-  }
-  FULCRUM_ASSIGN_OR_RETURN(DataCursor::State cursor, DataCursor::StateFromJson(state["cursor"]));
-  FULCRUM_RETURN_IF_ERROR(cursor_->Restore(cursor));
-  FULCRUM_ASSIGN_OR_RETURN(SafetensorsFile optimizer, ReadSafetensors(dir + "/" + kOptimizerFile));
-  FULCRUM_RETURN_IF_ERROR(optimizer_->Restore(optimizer.tensors));
+  FULCRUM_ASSIGN_OR_RETURN(nlohmann::json state, RestoreTrainingState(dir, *cursor_, *optimizer_));
   step_ = state["step"].get<int64_t>();
   tokens_seen_ = state.value("tokens_seen", int64_t{0});
   if (progress_) *progress_ << "sft: resuming from " << dir << " at step " << step_ << std::endl;
@@ -112,15 +96,8 @@ absl::Status SftTrainer::Resume(const std::string& dir) {
 }
 
 absl::Status SftTrainer::SaveCheckpoint() {
-  FULCRUM_ASSIGN_OR_RETURN(auto files, ModelFiles(model_, *tokenizer_));
-  FULCRUM_ASSIGN_OR_RETURN(files[kOptimizerFile], SerializeSafetensors(optimizer_->State()));
-  nlohmann::json state = {{"step", step_},
-                          {"tokens_seen", tokens_seen_},
-                          {"cursor", DataCursor::StateToJson(cursor_->state())}};
-  files[kStateFile] = state.dump(2);
-  FULCRUM_RETURN_IF_ERROR(WriteCheckpoint(CheckpointRoot(config_), step_, files).status());
-  if (config_.keep_checkpoints() == 0) return absl::OkStatus();
-  return PruneCheckpoints(CheckpointRoot(config_), config_.keep_checkpoints());
+  return SaveTrainingCheckpoint(CheckpointRoot(config_), step_, model_, *tokenizer_, *optimizer_, *cursor_,
+                                {{"tokens_seen", tokens_seen_}}, config_.keep_checkpoints());
 }
 
 SftTrainer::StepResult SftTrainer::TrainStep() {

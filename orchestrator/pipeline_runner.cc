@@ -198,7 +198,7 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
       return absl::CancelledError("stopped");
     }
     if (std::optional<int> code = trainer->Poll()) {
-      if (std::optional<std::string> line = progress.Poll(0)) Say(*line);
+      if (std::optional<std::string> line = progress.Poll(0); line && StageSteps(stage) > 0) Say(*line);
       for (auto& actor : actor_services) actor->Stop(absl::Seconds(10));
       if (*code != 0) return ChildFailed(absl::StrCat("the ", stage.name(), " stage's learner"), *code, learner.log_path);
       return absl::OkStatus();
@@ -211,7 +211,7 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
       stop_all();
       return healthy;
     }
-    if (std::optional<std::string> line = progress.Poll()) Say(*line);
+    if (std::optional<std::string> line = progress.Poll(); line && StageSteps(stage) > 0) Say(*line);
     absl::SleepFor(kPoll);
   }
 }
