@@ -58,7 +58,8 @@ std::string BinDir() {
 }
 
 absl::StatusOr<v1::PipelineConfig> LoadForResume(const std::string& run_dir) {
-  const fs::path run(run_dir);
+  fs::path run = fs::path(run_dir).lexically_normal();
+  if (!run.has_filename()) run = run.parent_path();  // "runs/demo/"
   if (!fs::exists(run / "pipeline.yaml")) {
     return absl::NotFoundError(absl::StrCat(run_dir, " holds no run to resume (no pipeline.yaml); give a run folder "
                                             "such as runs/demo"));
@@ -66,8 +67,8 @@ absl::StatusOr<v1::PipelineConfig> LoadForResume(const std::string& run_dir) {
   // The pipeline as first written, resolved again for the folder it is in now.
   absl::StatusOr<v1::PipelineConfig> pipeline = LoadPipeline((run / "pipeline.yaml").string());
   if (!pipeline.ok()) return pipeline.status();
-  const std::string name = run.lexically_normal().filename().string();
-  if (pipeline->name() != name || fs::path(RunDir(*pipeline)).lexically_normal() != run.lexically_normal()) {
+  const std::string name = run.filename().string();
+  if (pipeline->name() != name || fs::path(RunDir(*pipeline)).lexically_normal() != run) {
     return absl::FailedPreconditionError(absl::StrCat(run_dir, "/pipeline.yaml is pipeline '", pipeline->name(),
                                                       "' with runs_dir '", pipeline->runs_dir(),
                                                       "'; resume it from the folder it ran in"));

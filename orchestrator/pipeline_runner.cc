@@ -89,9 +89,18 @@ absl::Status PipelineRunner::Prepare() {
 
 absl::Status PipelineRunner::WriteDatasets() {
   for (const v1::DatasetConfig& dataset : pipeline_.datasets()) {
+    // dataset.json records the settings a folder was written with, so a changed dataset is not
+    // silently taken for the old one; a folder without it holds a user's own files.
+    const std::string settings = ToJson(dataset), record = (fs::path(dataset.out()) / "dataset.json").string();
     bool present = true;
     for (const char* file : kDatasetFiles) present = present && fs::exists(fs::path(dataset.out()) / file);
     if (present) {
+      absl::StatusOr<std::string> written = ReadFile(record);
+      if (written.ok() && *written != settings) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            dataset.out(), " was written with other settings (see its dataset.json); delete the folder to "
+            "write it anew, or give this dataset another `out`"));
+      }
       Say(absl::StrCat("data: ", dataset.out(), " is there already; kept"));
       continue;
     }
@@ -111,6 +120,7 @@ absl::Status PipelineRunner::WriteDatasets() {
     Say(absl::StrCat("data: writing ", dataset.out(), " (", task.name(), ")"));
     FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Child> child, Child::Start(argv, log));
     if (const int code = child->Wait(); code != 0) return ChildFailed("fulcrum-data", code, log);
+    FULCRUM_RETURN_IF_ERROR(WriteFileAtomic(record, settings));
   }
   return absl::OkStatus();
 }

@@ -3,7 +3,10 @@
 // SIGKILL is restarted and the run completes; a failed stage is resumed with the done stages
 // skipped; a running orchestrator tells its status over gRPC; Ctrl-C leaves no process behind; bad
 // input ends with one clear line.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -106,6 +109,19 @@ constexpr char kEval[] = R"(  - name: eval
       - {name: verifier, reward: {scorer: verifier}}
       - {name: rm, reward: {reward_model: rm}}
 )";
+
+// A port nothing listens on right now (bound, read, released).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t size = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  close(fd);
+  return ntohs(address.sin_port);
+}
 
 class PipelineProcessTest : public ::testing::Test {
  protected:
@@ -253,6 +269,64 @@ TEST_F(PipelineProcessTest, BadInputEndsWithOneClearLine) {
   EXPECT_THAT(output, HasSubstr("group_sise"));
   EXPECT_THAT(output, ::testing::Not(HasSubstr("terminate")));
   EXPECT_FALSE(std::filesystem::exists(run_dir()));
+}
+
+}  // namespace
+}  // namespace fulcrum
+
+namespace fulcrum {
+namespace {
+
+// The external launcher: the reward server and the actor run already (as compose or Kubernetes would
+// start them); fulcrum only runs the stages' learners, on the port the actor was told.
+TEST_F(PipelineProcessTest, ExternalLauncherUsesServicesItDidNotStart) {
+  auto reward = ChildProcess::Start({BinaryPath("fulcrum-reward"), "--scorer=verifier", "--task=addition",
+                                     "--min_digits=1", "--max_digits=1"});
+  ASSERT_TRUE(reward.ok());
+  absl::StatusOr<std::string> reward_address = (*reward)->WaitForLine("fulcrum-reward listening on ");
+  ASSERT_TRUE(reward_address.ok()) << reward_address.status();
+  const int port = FreePort();
+  auto actor = ChildProcess::Start({BinaryPath("fulcrum-actor"), absl::StrCat("--learner=127.0.0.1:", port),
+                                    "--reward=" + *reward_address, "--actor_id=external-1", "--threads=1",
+                                    "--exit_when_finished"});
+  ASSERT_TRUE(actor.ok());
+
+  std::string yaml = absl::StrCat(kHead, RlStage(3, "{scorer: verifier}"));
+  yaml = absl::StrReplaceAll(yaml, {{"launcher: {threads: 2}",
+                                     absl::StrCat("launcher: {kind: external, reward_address: '", *reward_address,
+                                                  "', learner_port: ", port, "}")}});
+  auto run = Fulcrum({"run", Write(yaml)});
+  const std::string output = run->ReadAll();
+  ASSERT_EQ(run->Wait(), 0) << output;
+  EXPECT_THAT(output, HasSubstr("external launcher"));
+  EXPECT_EQ(Json("summary.json")["stages"][1]["status"], "done");
+  EXPECT_FALSE(std::filesystem::exists(run_dir() + "/rl/logs/actor-1.log"));  // it started no actor
+  EXPECT_EQ((*actor)->Wait(), 0);
+  (*reward)->Signal(SIGTERM);
+  (*reward)->Wait();
+}
+
+TEST_F(PipelineProcessTest, AMalformedLineFailsTheStageWithFileAndLine) {
+  std::string yaml = absl::StrCat(kHead, RlStage(3, "{scorer: verifier}"));
+  auto run = Fulcrum({"run", Write(yaml)});
+  ASSERT_EQ(run->Wait(), 0);  // writes the data; now break a line of it
+  const std::string train = dir_.path() + "/data/rl_train.jsonl";
+  std::string text = ReadFile(train).value();
+  text.insert(text.find('\n') + 1, "{\"prompt\": \"1+2=\"}\n");
+  ASSERT_TRUE(WriteFileAtomic(train, text).ok());
+  std::filesystem::remove_all(run_dir());
+  auto again = Fulcrum({"run", Write(yaml)});
+  const std::string output = again->ReadAll();
+  EXPECT_EQ(again->Wait(), 1);
+  EXPECT_THAT(output, HasSubstr(train + ":2: missing key 'ground_truth'"));
+  EXPECT_THAT(output, HasSubstr("rl/logs/learner.log"));
+  EXPECT_EQ(Json("state.json")["stages"][0]["status"], "done");  // the SFT stage's checkpoint is kept
+
+  // The same data folder asked for with other settings is refused, not taken for the old data.
+  std::filesystem::remove_all(run_dir());
+  auto changed = Fulcrum({"run", Write(absl::StrReplaceAll(yaml, {{"train: 2000", "train: 3000"}}))});
+  EXPECT_THAT(changed->ReadAll(), HasSubstr("was written with other settings"));
+  EXPECT_EQ(changed->Wait(), 1);
 }
 
 }  // namespace
