@@ -16,9 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kDatasetFiles[] = {"sft_train.jsonl",        "sft_heldout.jsonl", "preference_train.jsonl",
-                                     "preference_heldout.jsonl", "rl_train.jsonl",    "rl_heldout.jsonl"};
-
 // Checks and rewrites one stage at a time, knowing the stages before it.
 class Resolver {
  public:
@@ -48,7 +45,7 @@ class Resolver {
     if (pipeline_->stages().empty()) return absl::InvalidArgumentError(absl::StrCat(source_, ": 'stages' is empty"));
     for (const v1::DatasetConfig& dataset : pipeline_->datasets()) {
       if (dataset.out().empty()) return absl::InvalidArgumentError(absl::StrCat(source_, ": every dataset needs 'out'"));
-      for (const char* file : kDatasetFiles) produced_.insert((fs::path(dataset.out()) / file).lexically_normal());
+      for (const std::string& file : DatasetFiles()) produced_.insert((fs::path(dataset.out()) / file).lexically_normal());
     }
     for (int i = 0; i < pipeline_->stages_size(); ++i) {
       index_ = i;
@@ -195,6 +192,13 @@ absl::StatusOr<v1::PipelineConfig> LoadPipeline(const std::string& path) {
   FULCRUM_RETURN_IF_ERROR(LoadYamlProto(path, &pipeline));
   FULCRUM_RETURN_IF_ERROR(Resolver(path, &pipeline).Resolve());
   return pipeline;
+}
+
+const std::vector<std::string>& DatasetFiles() {
+  static const auto* const files =
+      new std::vector<std::string>{"sft_train.jsonl", "sft_heldout.jsonl", "preference_train.jsonl",
+                                   "preference_heldout.jsonl", "rl_train.jsonl", "rl_heldout.jsonl"};
+  return *files;
 }
 
 std::string RunDir(const v1::PipelineConfig& pipeline) {

@@ -11,6 +11,7 @@
 #define FULCRUM_ORCHESTRATOR_PIPELINE_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "fulcrum/v1/config.pb.h"
@@ -19,6 +20,9 @@ namespace fulcrum {
 
 // Loads, checks and resolves the pipeline file at `path` (YAML, or the JSON of a resolved one).
 absl::StatusOr<v1::PipelineConfig> LoadPipeline(const std::string& path);
+
+// The files fulcrum-data writes into a dataset's folder.
+const std::vector<std::string>& DatasetFiles();
 
 // runs_dir/name.
 std::string RunDir(const v1::PipelineConfig& pipeline);

@@ -24,8 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kDatasetFiles[] = {"sft_train.jsonl",        "sft_heldout.jsonl", "preference_train.jsonl",
-                                     "preference_heldout.jsonl", "rl_train.jsonl",    "rl_heldout.jsonl"};
 constexpr absl::Duration kPoll = absl::Milliseconds(200);
 
 std::string ToJson(const google::protobuf::Message& message) {
@@ -93,7 +91,7 @@ absl::Status PipelineRunner::WriteDatasets() {
     // silently taken for the old one; a folder without it holds a user's own files.
     const std::string settings = ToJson(dataset), record = (fs::path(dataset.out()) / "dataset.json").string();
     bool present = true;
-    for (const char* file : kDatasetFiles) present = present && fs::exists(fs::path(dataset.out()) / file);
+    for (const std::string& file : DatasetFiles()) present = present && fs::exists(fs::path(dataset.out()) / file);
     if (present) {
       absl::StatusOr<std::string> written = ReadFile(record);
       if (written.ok() && *written != settings) {

@@ -12,9 +12,7 @@
 #include "core/file_util.h"
 #include "core/model_config.h"
 #include "core/model_io.h"
-#include "tasks/jsonl_writer.h"
-#include "tasks/registry.h"
-#include "tasks/split_sampler.h"
+#include "tests/learner/tiny_addition.h"
 #include "tests/temp_dir.h"
 
 namespace fulcrum {
@@ -23,21 +21,7 @@ namespace {
 class DpoTrainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    v1::TaskConfig task;
-    task.set_name("addition");
-    task.set_min_digits(1);
-    task.set_max_digits(1);
-    auto made = MakeTask(task);
-    ASSERT_TRUE(made.ok());
-    std::mt19937_64 rng(3);
-    auto splits = DrawSplits(**made, {.train_size = 80, .heldout_size = 20}, rng);
-    ASSERT_TRUE(splits.ok());
-    // As fulcrum-data --preference_sloppy_fraction=0.5: every other rejected answer is the right
-    // sum with a stray ".", the rest are wrong sums.
-    for (auto* split : {&splits->train, &splits->heldout}) {
-      for (size_t i = 0; i < split->size(); i += 2) (*split)[i].rejected = (*split)[i].problem.response + ".";
-    }
-    ASSERT_TRUE(WriteDataset(*splits, (dir_ / "data").string()).ok());
+    ASSERT_TRUE(testing::WriteTinyAddition((dir_ / "data").string(), 80, 20, /*sloppy_pairs=*/true).ok());
 
     // policy_init: a small untrained GPT saved as a checkpoint root.
     CharTokenizer tokenizer;

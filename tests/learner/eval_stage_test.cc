@@ -15,9 +15,8 @@
 #include "core/file_util.h"
 #include "learner/sft_trainer.h"
 #include "reward_server/reward_server.h"
-#include "tasks/jsonl_writer.h"
 #include "tasks/registry.h"
-#include "tasks/split_sampler.h"
+#include "tests/learner/tiny_addition.h"
 #include "tests/actor/closed_port.h"
 #include "tests/temp_dir.h"
 
@@ -28,13 +27,7 @@ using ::testing::HasSubstr;
 
 constexpr int kSamples = 8;
 
-v1::TaskConfig OneDigitAddition() {
-  v1::TaskConfig task;
-  task.set_name("addition");
-  task.set_min_digits(1);
-  task.set_max_digits(1);
-  return task;
-}
+using testing::OneDigitAddition;
 
 std::unique_ptr<Scorer> Verifier() {
   ScorerOptions options;
@@ -80,12 +73,7 @@ class EvalStageTest : public ::testing::Test {
   // One model for every test: 120 SFT steps leave it right on some problems some of the time.
   static void SetUpTestSuite() {
     dir_ = new testing::ScopedTempDir("eval");
-    auto task = MakeTask(OneDigitAddition());
-    ASSERT_TRUE(task.ok());
-    std::mt19937_64 rng(3);
-    auto splits = DrawSplits(**task, {.train_size = 80, .heldout_size = 24}, rng);
-    ASSERT_TRUE(splits.ok());
-    ASSERT_TRUE(WriteDataset(*splits, Path("data")).ok());
+    ASSERT_TRUE(testing::WriteTinyAddition(Path("data"), 80, 24).ok());
 
     v1::SftConfig sft;
     sft.set_train_path(Path("data/sft_train.jsonl"));

@@ -9,9 +9,7 @@
 #include "core/checkpoint.h"
 #include "core/file_util.h"
 #include "core/model_io.h"
-#include "tasks/jsonl_writer.h"
-#include "tasks/registry.h"
-#include "tasks/split_sampler.h"
+#include "tests/learner/tiny_addition.h"
 #include "tests/temp_dir.h"
 
 namespace fulcrum {
@@ -20,16 +18,7 @@ namespace {
 class SftTrainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    v1::TaskConfig task;
-    task.set_name("addition");
-    task.set_min_digits(1);
-    task.set_max_digits(1);
-    auto made = MakeTask(task);
-    ASSERT_TRUE(made.ok());
-    std::mt19937_64 rng(3);
-    auto splits = DrawSplits(**made, {.train_size = 80, .heldout_size = 20}, rng);
-    ASSERT_TRUE(splits.ok());
-    ASSERT_TRUE(WriteDataset(*splits, (dir_ / "data").string()).ok());
+    ASSERT_TRUE(testing::WriteTinyAddition((dir_ / "data").string(), 80, 20).ok());
   }
 
   v1::SftConfig Config(int steps) const {
