@@ -54,6 +54,7 @@ std::optional<std::string> StageProgress::Poll(double min_interval_s) {
       evaluated = true;
     } else {
       last_train_ = record;
+      samples_ += record.value("samples", int64_t{0});
     }
     news = true;
   }
@@ -74,6 +75,9 @@ std::string StageProgress::Line(bool with_rate) const {
     if (last_eval_.contains(key) && last_eval_[key].is_number()) numbers.emplace_back(key, last_eval_[key].get<double>());
   }
   if (!started_) return absl::StrCat("[", stage_, "] starting");
+  if (with_rate && samples_ > 0 && meter_->elapsed_seconds() > 0) {
+    numbers.emplace_back("samples/s", samples_ / meter_->elapsed_seconds());
+  }
   return meter_->Line(step_, numbers, with_rate);
 }
 

@@ -1,6 +1,7 @@
 // The terminal's view of a running stage: follows the stage's metrics.jsonl as the learner appends
 // to it and makes one line of the key numbers (loss / reward / KL / held-out accuracy), the rate
-// and an ETA, e.g. "[rl] 40/120 | reward_mean 0.83 | kl 0.001 | heldout_accuracy 0.99 | 1.1 it/s | ETA 1m12s".
+// and an ETA, e.g.
+//   [rl] 40/120 | loss 0.07 | reward_mean 0.83 | kl 0.001 | heldout_accuracy 0.99 | samples/s 563 | 1.1 it/s | ETA 1m12s
 #ifndef FULCRUM_ORCHESTRATOR_STAGE_PROGRESS_H_
 #define FULCRUM_ORCHESTRATOR_STAGE_PROGRESS_H_
 
@@ -33,6 +34,7 @@ class StageProgress {
   nlohmann::json last_train_, last_eval_;
   int64_t step_ = 0;
   bool started_ = false;
+  int64_t samples_ = 0;  // RL samples trained since this view began
   std::unique_ptr<ProgressMeter> meter_;
   double last_shown_s_ = -1e9;
 };
