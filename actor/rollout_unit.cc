@@ -33,8 +33,13 @@ absl::StatusOr<int> SamplesPerPrompt(const v1::WorkUnit& unit) {
 }
 
 absl::StatusOr<SamplingParams> SamplingParamsFor(const v1::WorkUnit& unit, int eos_id) {
-  const std::string name = absl::StrCat("work unit '", unit.work_id(), "'");
-  const v1::SamplingConfig& sampling = unit.sampling();
+  v1::SamplingConfig sampling = unit.sampling();
+  if (unit.kind() == v1::WorkUnit::EVAL) sampling.set_greedy(true);
+  return SamplingParamsFrom(sampling, eos_id, absl::StrCat("work unit '", unit.work_id(), "'"));
+}
+
+absl::StatusOr<SamplingParams> SamplingParamsFrom(const v1::SamplingConfig& sampling, int eos_id,
+                                                  const std::string& name) {
   if (sampling.max_new_tokens() <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": max_new_tokens ", sampling.max_new_tokens(),
                                                    " is not positive"));
@@ -42,7 +47,7 @@ absl::StatusOr<SamplingParams> SamplingParamsFor(const v1::WorkUnit& unit, int e
   SamplingParams params;
   params.max_new_tokens = sampling.max_new_tokens();
   params.stop_tokens = {eos_id};
-  if (unit.kind() == v1::WorkUnit::EVAL || sampling.greedy()) {
+  if (sampling.greedy()) {
     params.greedy = true;
     return params;
   }

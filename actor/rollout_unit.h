@@ -34,6 +34,10 @@ absl::StatusOr<int> SamplesPerPrompt(const v1::WorkUnit& unit);
 // and after max_new_tokens. The seed is left 0 (see GenerationSeed).
 absl::StatusOr<SamplingParams> SamplingParamsFor(const v1::WorkUnit& unit, int eos_id);
 
+// The same for any sampling config (greedy when sampling.greedy()); errors begin with `name`.
+absl::StatusOr<SamplingParams> SamplingParamsFrom(const v1::SamplingConfig& sampling, int eos_id,
+                                                  const std::string& name);
+
 // The seed of one generation batch of a unit: a fixed function of the actor's seed, the work_id
 // and the batch index, so the same unit generated again with the same policy samples the same
 // tokens, and different units sample independently.

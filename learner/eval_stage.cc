@@ -19,6 +19,7 @@
 #include "core/status_macros.h"
 #include "learner/evaluator.h"
 #include "learner/pass_at_k.h"
+#include "learner/training_state.h"
 #include "tasks/registry.h"
 
 namespace fulcrum {
@@ -37,11 +38,6 @@ absl::Status ValidateConfig(const v1::EvalConfig& c) {
   if (c.out_dir().empty()) return missing("out_dir");
   if (c.sampling().max_new_tokens() <= 0) return missing("sampling.max_new_tokens (a positive number)");
   if (c.examples() < 0 || c.samples() < 0) return absl::InvalidArgumentError("eval: examples and samples must be >= 0");
-  if (c.sampling().temperature() < 0) return absl::InvalidArgumentError("eval.sampling.temperature must be >= 0");
-  if (c.sampling().top_p() < 0 || c.sampling().top_p() > 1) {
-    return absl::InvalidArgumentError("eval.sampling.top_p must be in [0, 1]");
-  }
-  if (c.sampling().top_k() < 0) return absl::InvalidArgumentError("eval.sampling.top_k must be >= 0");
   const int n = c.samples() > 0 ? c.samples() : kDefaultSamples;
   for (int k : c.k()) {
     if (k < 1 || k > n) return absl::InvalidArgumentError(absl::StrCat("eval.k: ", k, " is not in [1, samples = ", n, "]"));
@@ -101,9 +97,7 @@ absl::StatusOr<std::unique_ptr<EvalStage>> EvalStage::Create(const v1::EvalConfi
 
   FULCRUM_ASSIGN_OR_RETURN(e->task_, MakeTask(config.task()));
   FULCRUM_ASSIGN_OR_RETURN(e->prompts_, ReadRlPrompts(config.prompts_path()));
-  if (config.examples() > 0 && e->prompts_.size() > static_cast<size_t>(config.examples())) {
-    e->prompts_.resize(config.examples());
-  }
+  KeepFirst(e->prompts_, config.examples());
   FULCRUM_ASSIGN_OR_RETURN(e->checkpoint_dir_, ResolveCheckpointDir(config.checkpoint()));
   FULCRUM_ASSIGN_OR_RETURN(LoadedModel loaded, LoadModel(e->checkpoint_dir_));
   e->model_ = loaded.model;
@@ -123,12 +117,13 @@ absl::StatusOr<std::unique_ptr<EvalStage>> EvalStage::Create(const v1::EvalConfi
     e->encoded_.push_back(*std::move(ids));
   }
 
-  const v1::RolloutSampling& sampling = config.sampling();
-  e->sampling_.temperature = sampling.temperature() > 0 ? sampling.temperature() : 1.0;
-  e->sampling_.top_k = sampling.top_k();
-  e->sampling_.top_p = sampling.top_p() > 0 ? sampling.top_p() : 1.0;
-  e->sampling_.max_new_tokens = sampling.max_new_tokens();
-  e->sampling_.stop_tokens = {e->tokenizer_->eos_id()};
+  // Sampled as the actors sample an RL stage's completions, with the same defaults.
+  v1::SamplingConfig sampling;
+  sampling.set_temperature(config.sampling().temperature());
+  sampling.set_top_k(config.sampling().top_k());
+  sampling.set_top_p(config.sampling().top_p());
+  sampling.set_max_new_tokens(config.sampling().max_new_tokens());
+  FULCRUM_ASSIGN_OR_RETURN(e->sampling_, SamplingParamsFrom(sampling, e->tokenizer_->eos_id(), "eval.sampling"));
 
   for (const v1::Selector& selector : config.selectors()) {
     std::shared_ptr<grpc::Channel> channel =

@@ -117,9 +117,7 @@ absl::StatusOr<std::unique_ptr<RlTrainer>> RlTrainer::Create(const v1::RlConfig&
   FULCRUM_ASSIGN_OR_RETURN(std::vector<RlPrompt> prompts, ReadRlPrompts(config.prompts_path()));
   if (!config.heldout_prompts_path().empty()) {
     FULCRUM_ASSIGN_OR_RETURN(t->heldout_, ReadRlPrompts(config.heldout_prompts_path()));
-    if (config.eval_examples() > 0 && t->heldout_.size() > static_cast<size_t>(config.eval_examples())) {
-      t->heldout_.resize(config.eval_examples());
-    }
+    KeepFirst(t->heldout_, config.eval_examples());
   }
   RolloutCoordinator::Options options;
   options.leases.lease_timeout = absl::Seconds(OrDefault(config.lease_timeout_s(), 60));

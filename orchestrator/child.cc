@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Start(const std::vector<std::strin
     _exit(127);
   }
   close(log);
-  return std::unique_ptr<Child>(new Child(pid, log_path));
+  return std::unique_ptr<Child>(new Child(pid));
 }
 
 Child::~Child() {

@@ -25,7 +25,6 @@ class Child {
   ~Child();  // Stops a child still running (Stop with a short grace).
 
   pid_t pid() const { return pid_; }
-  const std::string& log_path() const { return log_path_; }
 
   // The exit code once the child ended (128 + signal when a signal ended it), without blocking.
   std::optional<int> Poll();
@@ -35,9 +34,8 @@ class Child {
   int Stop(absl::Duration grace);
 
  private:
-  Child(pid_t pid, std::string log_path) : pid_(pid), log_path_(std::move(log_path)) {}
+  explicit Child(pid_t pid) : pid_(pid) {}
   pid_t pid_;
-  std::string log_path_;
   std::optional<int> exit_code_;
 };
 

@@ -28,7 +28,6 @@ class Launcher {
 
   bool local() const { return config_.kind().empty() || config_.kind() == "local"; }
   int threads() const { return options_.threads; }
-  const std::string& bin_dir() const { return options_.bin_dir; }
 
   // host:port of a Reward server for `reward` (a scorer of `task`, an RM checkpoint, or an address).
   absl::StatusOr<std::string> Reward(const v1::RewardConfig& reward, const v1::TaskConfig& task,

@@ -183,17 +183,26 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
                                                                     : pipeline_.launcher().learner_address()));
   }
 
-  // Record who runs where, for `fulcrum status`.
-  nlohmann::json processes = nlohmann::json::array();
-  auto record = [&](const Service& service) {
-    processes.push_back({{"name", service.spec().name}, {"pid", const_cast<Service&>(service).child().pid()},
-                         {"address", service.address()}, {"log", service.spec().log_path}});
+  // Record who runs where, for `fulcrum status`: now, and again whenever a restart changed a pid.
+  std::vector<const Service*> services = {trainer.get()};
+  for (const auto& actor : actor_services) services.push_back(actor.get());
+  for (const Service* service : launcher_->services()) services.push_back(service);
+  auto record_processes = [&] {
+    nlohmann::json processes = nlohmann::json::array();
+    for (const Service* service : services) {
+      processes.push_back({{"name", service->spec().name}, {"pid", service->pid()},
+                           {"address", service->address()}, {"log", service->spec().log_path}});
+    }
+    state_->json()["processes"] = processes;
+    return state_->Save();
   };
-  record(*trainer);
-  for (const auto& actor : actor_services) record(*actor);
-  for (const Service* service : launcher_->services()) record(*service);
-  state_->json()["processes"] = processes;
-  FULCRUM_RETURN_IF_ERROR(state_->Save());
+  auto restarts = [&] {
+    int total = 0;
+    for (const Service* service : services) total += service->restarts();
+    return total;
+  };
+  FULCRUM_RETURN_IF_ERROR(record_processes());
+  int recorded_restarts = restarts();
 
   auto stop_all = [&] {
     trainer->Stop(absl::Seconds(30));
@@ -218,6 +227,10 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
     if (!healthy.ok()) {
       stop_all();
       return healthy;
+    }
+    if (restarts() != recorded_restarts) {
+      recorded_restarts = restarts();
+      FULCRUM_RETURN_IF_ERROR(record_processes());
     }
     if (std::optional<std::string> line = progress.Poll(); line && StageSteps(stage) > 0) Say(*line);
     absl::SleepFor(kPoll);

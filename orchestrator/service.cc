@@ -96,6 +96,7 @@ absl::Status Service::Supervise() {
       const size_t colon = address_.rfind(':');
       if (colon == std::string::npos || !absl::SimpleAtoi(address_.substr(colon + 1), &port)) port = 0;
     }
+    ++restarts_;
     LOG(WARNING) << spec_.name << ": restart " << restarts_ << " of " << spec_.max_restarts;
     absl::Status launched = Launch(port);
     if (!launched.ok()) {
@@ -110,8 +111,7 @@ absl::Status Service::Supervise() {
         spec_, absl::StrCat("ended with ", DescribeExit(*code),
                             spec_.max_restarts > 0 ? absl::StrCat(" after ", restarts_, " restarts") : "")));
   }
-  ++restarts_;
-  const absl::Duration backoff = std::min(absl::Seconds(30), absl::Seconds(1) * (1 << std::min(restarts_ - 1, 5)));
+  const absl::Duration backoff = std::min(absl::Seconds(30), absl::Seconds(1) * (1 << std::min(restarts_, 5)));
   LOG(WARNING) << spec_.name << " ended with " << DescribeExit(*code) << "; restarting in "
                << absl::FormatDuration(backoff);
   restart_at_ = absl::Now() + backoff;

@@ -31,8 +31,8 @@ class Service {
 
   const ServiceSpec& spec() const { return spec_; }
   const std::string& address() const { return address_; }  // host:port; empty unless it serves.
-  Child& child() { return *child_; }
-  int restarts() const { return restarts_; }
+  pid_t pid() const { return child_->pid(); }
+  int restarts() const { return restarts_; }  // Relaunches done so far.
 
   // Called often while a stage runs. OK while the process runs or after a clean exit (code 0).
   // A crash is restarted after a backoff (1 s, 2 s, 4 s, ... up to 30 s) while restarts remain;

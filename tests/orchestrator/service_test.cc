@@ -44,23 +44,34 @@ TEST(ChildTest, MissingBinaryIsAClearError) {
   EXPECT_THAT(child.status().message(), HasSubstr("/no/such/fulcrum-reward"));
 }
 
+// A serving role played by a shell script, logging into `dir`.
+ServiceSpec ShellSpec(const testing::ScopedTempDir& dir, const std::string& name, const std::string& script) {
+  ServiceSpec spec;
+  spec.name = name;
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.log_path = dir.path() + "/" + name + ".log";
+  return spec;
+}
+
 TEST(ServiceTest, RestartsACrashUpToTheLimit) {
   testing::ScopedTempDir dir("service");
-  ServiceSpec spec;
-  spec.name = "actor-1";
-  spec.argv = {"/bin/sh", "-c", "echo started; exit 7"};
-  spec.log_path = dir.path() + "/actor-1.log";
+  ServiceSpec spec = ShellSpec(dir, "actor-1", "echo started; exit 7");
   spec.serves = false;
   spec.max_restarts = 1;
   auto service = Service::Start(spec);
   ASSERT_TRUE(service.ok());
+  const pid_t first = (*service)->pid();
+  pid_t restarted = 0;
   absl::Status status;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (status.ok() && absl::Now() < deadline) {
     status = (*service)->Supervise();
+    if ((*service)->restarts() == 1 && restarted == 0) restarted = (*service)->pid();
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ((*service)->restarts(), 1);
+  EXPECT_NE(restarted, 0);
+  EXPECT_NE(restarted, first);  // restarts() counts relaunches: the new process is there once it moves
   EXPECT_THAT(status.message(), HasSubstr("actor-1 ended with exit code 7 after 1 restarts"));
   EXPECT_THAT(status.message(), HasSubstr(spec.log_path));
   EXPECT_EQ(*ReadFile(spec.log_path), "started\nstarted\n");
@@ -68,23 +79,15 @@ TEST(ServiceTest, RestartsACrashUpToTheLimit) {
 
 TEST(ServiceTest, AServiceThatDiesAtStartSaysWhereItsLogIs) {
   testing::ScopedTempDir dir("service");
-  ServiceSpec spec;
-  spec.name = "reward";
-  spec.argv = {"/bin/sh", "-c", "echo 'fulcrum-reward: --task is required' >&2; exit 1"};
-  spec.log_path = dir.path() + "/reward.log";
-  auto service = Service::Start(spec);
+  auto service = Service::Start(ShellSpec(dir, "reward", "echo 'fulcrum-reward: --task is required' >&2; exit 1"));
   EXPECT_THAT(service.status().message(), HasSubstr("reward exited at start (exit code 1)"));
   EXPECT_THAT(service.status().message(), HasSubstr("--task is required"));
 }
 
 TEST(ServiceTest, WaitsForListeningAndHealth) {
   testing::ScopedTempDir dir("service");
-  ServiceSpec spec;
-  spec.name = "reward";
   // Says it listens on a port where nothing answers: the health check must catch it.
-  spec.argv = {"/bin/sh", "-c", "echo 'x listening on 127.0.0.1:1'; sleep 30"};
-  spec.log_path = dir.path() + "/reward.log";
-  auto service = Service::Start(spec);
+  auto service = Service::Start(ShellSpec(dir, "reward", "echo 'x listening on 127.0.0.1:1'; sleep 30"));
   EXPECT_THAT(service.status().message(), HasSubstr("health check of 127.0.0.1:1 failed"));
 }
 
