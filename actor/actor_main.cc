@@ -1,6 +1,8 @@
 // fulcrum-actor: a rollout actor. Leases work from the learner, generates, has completions scored
 // and submits them, until SIGINT / SIGTERM (or, with --exit_when_finished, the end of the stage).
-// Prints "fulcrum-actor <id> started: ..." once running and one summary line at exit.
+// Prints "fulcrum-actor <id> started: ..." once running and one summary line at exit. With --port it
+// also serves grpc.health.v1 (only) on --host:--port, announced as "fulcrum-actor listening on
+// <host>:<port>"; --metrics_port and --check are the flags every binary shares (core/binary_flags.h).
 
 #include <pthread.h>
 #include <signal.h>
@@ -9,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -17,14 +20,19 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "actor/health_server.h"
 #include "actor/rollout_actor.h"
+#include "core/binary_flags.h"
 #include "core/shutdown_signals.h"
+#include "core/status_macros.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, learner, "", "host:port of the learner's Learner service (required).");
 ABSL_FLAG(std::string, reward, "", "host:port of a Reward service (required).");
 ABSL_FLAG(std::string, reference, "",
           "host:port of a Reference service; needed only when units ask for reference log-probs.");
+ABSL_FLAG(std::string, host, "127.0.0.1", "Address the health and metrics servers listen on.");
+ABSL_FLAG(int32_t, port, 0, "Serve grpc.health.v1 on --host at this port; 0: no gRPC server.");
 ABSL_FLAG(std::string, actor_id, "", "This actor's name at the learner; default <hostname>-<pid>.");
 ABSL_FLAG(int32_t, threads, 0, "LibTorch intra-op threads; 0 keeps LibTorch's default.");
 ABSL_FLAG(uint64_t, seed, 0, "Sampling seed; with a unit's work_id it fixes the sampled tokens.");
@@ -36,6 +44,8 @@ ABSL_FLAG(bool, exit_when_finished, false, "Exit 0 when the learner says the RL 
 
 namespace fulcrum {
 namespace {
+
+constexpr char kBinary[] = "fulcrum-actor";
 
 std::string DefaultActorId() {
   char host[256] = {};
@@ -63,16 +73,40 @@ RolloutActor::Options OptionsFromFlags() {
   return options;
 }
 
+absl::Status CheckFlags(const RolloutActor::Options& options) {
+  FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--port", absl::GetFlag(FLAGS_port)));
+  FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--metrics_port", absl::GetFlag(FLAGS_metrics_port)));
+  return options.Validate();
+}
+
 int Run() {
   const RolloutActor::Options options = OptionsFromFlags();
-  if (absl::Status status = options.Validate(); !status.ok()) {
-    std::cerr << "fulcrum-actor: " << status.message() << std::endl;
+  const absl::Status valid = CheckFlags(options);
+  if (absl::GetFlag(FLAGS_check)) return ReportCheck(kBinary, valid);
+  if (!valid.ok()) {
+    std::cerr << kBinary << ": " << valid.message() << std::endl;
     return 1;
   }
-  ShutdownSignals shutdown_signals;  // Before gRPC and LibTorch start threads.
+  ShutdownSignals shutdown_signals;  // Before gRPC, LibTorch and the metrics server start threads.
+  const std::string host = absl::GetFlag(FLAGS_host);
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics = ServeMetricsFromFlags(kBinary, host);
+  if (!metrics.ok()) {
+    std::cerr << kBinary << ": " << metrics.status().message() << std::endl;
+    return 1;
+  }
+  std::unique_ptr<HealthServer> health;
+  if (const int port = absl::GetFlag(FLAGS_port); port > 0) {
+    absl::StatusOr<std::unique_ptr<HealthServer>> started = HealthServer::Start(absl::StrCat(host, ":", port));
+    if (!started.ok()) {
+      std::cerr << kBinary << ": " << started.status().message() << std::endl;
+      return 1;
+    }
+    health = *std::move(started);
+    std::cout << kBinary << " listening on " << host << ":" << health->port() << std::endl;
+  }
   absl::StatusOr<std::unique_ptr<RolloutActor>> actor = RolloutActor::Create(options);
   if (!actor.ok()) {
-    std::cerr << "fulcrum-actor: " << actor.status().message() << std::endl;
+    std::cerr << kBinary << ": " << actor.status().message() << std::endl;
     return 1;
   }
 
@@ -108,7 +142,7 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Runs a rollout actor. Example: fulcrum-actor --learner=localhost:5050 --reward=localhost:5051 "
-      "[--reference=localhost:5052]");
+      "[--reference=localhost:5052] [--port=50051 --metrics_port=9400]");
   absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);

@@ -4,8 +4,6 @@
 #include <thread>
 #include <utility>
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <torch/torch.h>
 
 #include "absl/strings/match.h"
@@ -13,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "actor/backoff.h"
 #include "actor/rollout_generator.h"
+#include "core/rpc_metrics.h"
 #include "glog/logging.h"
 
 namespace fulcrum {
@@ -91,12 +90,11 @@ std::string RolloutActor::Stats::ToString() const {
 
 absl::StatusOr<std::unique_ptr<RolloutActor>> RolloutActor::Create(const Options& options) {
   if (absl::Status status = options.Validate(); !status.ok()) return status;
-  const auto credentials = grpc::InsecureChannelCredentials();
   Stubs stubs;
-  stubs.learner = v1::Learner::NewStub(grpc::CreateChannel(options.learner_address, credentials));
-  stubs.reward = v1::Reward::NewStub(grpc::CreateChannel(options.reward_address, credentials));
+  stubs.learner = v1::Learner::NewStub(InstrumentedChannel("actor", options.learner_address));
+  stubs.reward = v1::Reward::NewStub(InstrumentedChannel("actor", options.reward_address));
   if (!options.reference_address.empty()) {
-    stubs.reference = v1::Reference::NewStub(grpc::CreateChannel(options.reference_address, credentials));
+    stubs.reference = v1::Reference::NewStub(InstrumentedChannel("actor", options.reference_address));
   }
   return Create(options, std::move(stubs));
 }
@@ -210,12 +208,16 @@ absl::Status RolloutActor::GenerateUnits() {
     const absl::Time generate_start = absl::Now();
     absl::StatusOr<RolloutUnit> rollouts =
         GenerateRollouts(*policy_.policy(), unit, {options_.seed, options_.max_batch_sequences});
+    const double generate_s = SecondsSince(generate_start);
     int64_t tokens = 0;
     if (rollouts.ok()) {
       for (const v1::Sample& sample : rollouts->samples) tokens += sample.completion_tokens_size();
+      metrics_.generation_seconds.Observe(generate_s);
+      metrics_.tokens_generated.Increment(static_cast<double>(tokens));
+      metrics_.samples_generated.Increment(static_cast<double>(rollouts->samples.size()));
     }
     UpdateStats([&](Stats& s) {
-      s.generate_s += SecondsSince(generate_start);
+      s.generate_s += generate_s;
       s.tokens_generated += tokens;
       if (!rollouts.ok()) ++s.units_abandoned;
     });
@@ -226,6 +228,7 @@ absl::Status RolloutActor::GenerateUnits() {
 
     const absl::Time handoff_start = absl::Now();
     if (!handoff_.Push(*std::move(rollouts))) return absl::OkStatus();  // Stopped.
+    metrics_.handoff_queue_depth.Set(static_cast<double>(handoff_.size()));
     UpdateStats([&](Stats& s) { s.handoff_wait_s += SecondsSince(handoff_start); });
   }
   return absl::OkStatus();
@@ -253,6 +256,9 @@ absl::Status RolloutActor::AwaitPolicy(const v1::WorkUnit& unit) {
       }
     });
     if (update.ok() && update->updated) {
+      metrics_.policy_version.Set(static_cast<double>(policy_.version()));
+      metrics_.weight_sync_bytes.Increment(static_cast<double>(update->bytes));
+      metrics_.weight_sync_seconds.Observe(seconds);
       LOG(INFO) << "policy version " << policy_.version() << ": " << update->bytes << " bytes in "
                 << absl::StrFormat("%.2f", seconds) << " s";
       backoff.Reset();
@@ -270,6 +276,7 @@ absl::Status RolloutActor::AwaitPolicy(const v1::WorkUnit& unit) {
 
 void RolloutActor::SubmitUnits() {
   while (std::optional<RolloutUnit> rollouts = handoff_.Pop()) {
+    metrics_.handoff_queue_depth.Set(static_cast<double>(handoff_.size()));
     absl::Status status = FinishUnit(*rollouts);
     if (status.ok()) continue;
     UpdateStats([](Stats& s) { ++s.units_abandoned; });
@@ -311,6 +318,7 @@ absl::Status RolloutActor::FinishUnit(RolloutUnit& rollouts) {
   absl::StatusOr<v1::SubmitRolloutsResponse> response = learner_.SubmitRollouts(std::move(request));
   UpdateStats([&](Stats& s) { s.submit_s += SecondsSince(submit_start); });
   if (!response.ok()) return response.status();
+  metrics_.missing_rewards.Increment(missing);
   UpdateStats([&](Stats& s) {
     ++s.units_done;
     s.samples += samples;

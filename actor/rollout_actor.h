@@ -8,7 +8,8 @@
 // Services that are down are waited for with backoff (see LearnerClient, RewardClient); a reward
 // that cannot be had is submitted missing, never as 0. Stop() (any thread, e.g. on SIGTERM) stops
 // leasing, cancels the RPCs in flight and abandons the unit in progress (its lease expires and the
-// learner re-issues it); Run() then joins the submit thread and returns.
+// learner re-issues it); Run() then joins the submit thread and returns. What it does is counted in
+// stats() and in the fulcrum_actor_* metrics (actor_metrics.h).
 #ifndef FULCRUM_ACTOR_ROLLOUT_ACTOR_H_
 #define FULCRUM_ACTOR_ROLLOUT_ACTOR_H_
 
@@ -23,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "actor/actor_metrics.h"
 #include "actor/bounded_queue.h"
 #include "actor/cancellation.h"
 #include "actor/learner_client.h"
@@ -85,7 +87,8 @@ class RolloutActor {
     std::string ToString() const;
   };
 
-  // Connects (insecure channels, created once) to the addresses in `options`.
+  // Connects (insecure channels, created once, whose calls are timed as fulcrum_actor_rpc_seconds)
+  // to the addresses in `options`.
   static absl::StatusOr<std::unique_ptr<RolloutActor>> Create(const Options& options);
 
   // Stubs of the services, e.g. over in-process channels, or fakes; the addresses in `options`
@@ -134,6 +137,7 @@ class RolloutActor {
   }
 
   const Options options_;
+  ActorMetrics metrics_;
   Cancellation cancellation_;
   LearnerClient learner_;
   RewardClient reward_;

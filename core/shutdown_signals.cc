@@ -17,6 +17,12 @@ int ShutdownSignals::Wait() {
   return received;
 }
 
+int ShutdownSignals::WaitFor(absl::Duration timeout) {
+  const timespec wait = absl::ToTimespec(timeout);
+  const int received = sigtimedwait(&signals_, nullptr, &wait);
+  return received > 0 ? received : 0;
+}
+
 const char* ShutdownSignals::Name(int signal_number) { return signal_number == SIGTERM ? "SIGTERM" : "SIGINT"; }
 
 }  // namespace fulcrum

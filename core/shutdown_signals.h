@@ -6,6 +6,8 @@
 
 #include <signal.h>
 
+#include "absl/time/time.h"
+
 namespace fulcrum {
 
 class ShutdownSignals {
@@ -13,6 +15,8 @@ class ShutdownSignals {
   ShutdownSignals();
   // Blocks until SIGINT or SIGTERM arrives; returns which.
   int Wait();
+  // As Wait, but gives up after `timeout`: 0 then.
+  int WaitFor(absl::Duration timeout);
   static const char* Name(int signal_number);
 
  private:

@@ -5,12 +5,21 @@
 //   --rl_config=<file>   the RL stage (GRPO / PPO): serves the Learner service to actors on
 //                        --host:--port and prints "fulcrum-learner listening on <host>:<port>".
 //   --eval_config=<file> the eval stage: greedy accuracy, pass@k and best-of-N of a checkpoint.
+//   --serve              a long-lived learner: serves StageRunner and grpc.health.v1 on --host:--port
+//                        and runs the stages an orchestrator hands it (each as a child process
+//                        serving actors on --stage_port, with metrics on --metrics_port).
+// --metrics_port serves Prometheus metrics; --check loads the config (or checks the flags) and exits.
 // Each stage writes its checkpoints, metrics.jsonl and summary.json into its out_dir, prints
 // "<stage> done: <summary>" and exits 0; errors print one line and exit 1.
 #include <signal.h>
 #include <unistd.h>
 
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -24,6 +33,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/binary_flags.h"
 #include "core/shutdown_signals.h"
 #include "core/yaml_proto.h"
 #include "fulcrum/v1/config.pb.h"
@@ -34,6 +44,7 @@
 #include "learner/rl_trainer.h"
 #include "learner/rm_trainer.h"
 #include "learner/sft_trainer.h"
+#include "learner/stage_runner.h"
 
 ABSL_FLAG(std::string, sft_config, "", "YAML file of an SFT stage (fulcrum.v1.SftConfig) to run standalone.");
 ABSL_FLAG(std::string, dpo_config, "", "YAML file of a DPO stage (fulcrum.v1.DpoConfig) to run standalone.");
@@ -42,19 +53,59 @@ ABSL_FLAG(std::string, rl_config, "", "YAML file of an RL stage (fulcrum.v1.RlCo
 ABSL_FLAG(std::string, eval_config, "", "YAML file of an eval stage (fulcrum.v1.EvalConfig) to run standalone.");
 ABSL_FLAG(std::string, host, "127.0.0.1", "RL mode: address to serve the Learner service on.");
 ABSL_FLAG(int32_t, port, 0, "RL mode: port to listen on; 0 picks a free one (printed on start).");
+ABSL_FLAG(bool, serve, false, "Run stages for an orchestrator (StageRunner on --host:--port) until SIGTERM.");
+ABSL_FLAG(int32_t, stage_port, 50051, "--serve: the port each stage's Learner service listens on.");
 ABSL_FLAG(int, threads, 0, "Intra-op threads for LibTorch; 0 uses every core.");
 
 namespace fulcrum {
 namespace {
 
+constexpr char kBinary[] = "fulcrum-learner";
+
 int Fail(const absl::Status& status) {
-  std::cerr << "fulcrum-learner: " << status.message() << std::endl;
+  std::cerr << kBinary << ": " << status.message() << std::endl;
   return 1;
+}
+
+// --check: the config parses into its message, every key known.
+template <typename Config>
+int Check(const std::string& path) {
+  Config config;
+  return ReportCheck(kBinary, LoadYamlProto(path, &config));
+}
+
+int Serve() {
+  if (absl::GetFlag(FLAGS_check)) return ReportCheck(kBinary, CheckPortFlag("--stage_port", absl::GetFlag(FLAGS_stage_port)));
+  ShutdownSignals signals;  // before gRPC starts its threads
+  char self[4096] = {};
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length <= 0) return Fail(absl::InternalError("cannot find this binary's path in /proc/self/exe"));
+  StageRunner runner({std::string(self, length), absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_stage_port),
+                      absl::GetFlag(FLAGS_metrics_port)});
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port)),
+                           grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(&runner);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_host), ":",
+                                                    absl::GetFlag(FLAGS_port), ": address in use or not valid")));
+  }
+  std::cout << kBinary << " listening on " << absl::GetFlag(FLAGS_host) << ":" << port << std::endl;
+  const int received = signals.Wait();
+  std::cout << kBinary << ": " << ShutdownSignals::Name(received) << ", shutting down" << std::endl;
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server->Wait();
+  return 0;  // ~StageRunner stops a stage still running.
 }
 
 // A stage that needs no other process: Trainer::Create(config, progress) then Run() -> summary.
 template <typename Trainer, typename Config>
 int RunOffline(const std::string& stage, const std::string& path) {
+  if (absl::GetFlag(FLAGS_check)) return Check<Config>(path);
   Config config;
   if (auto status = LoadYamlProto(path, &config); !status.ok()) return Fail(status);
   auto trainer = Trainer::Create(config, &std::cout);
@@ -66,6 +117,7 @@ int RunOffline(const std::string& stage, const std::string& path) {
 }
 
 int RunRl(const std::string& path) {
+  if (absl::GetFlag(FLAGS_check)) return Check<v1::RlConfig>(path);
   v1::RlConfig config;
   if (auto status = LoadYamlProto(path, &config); !status.ok()) return Fail(status);
   ShutdownSignals signals;  // before any thread starts
@@ -110,7 +162,8 @@ int RunRl(const std::string& path) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Fulcrum learner.\n  fulcrum-learner --sft_config=configs/sft_addition.yaml\n"
-      "  fulcrum-learner --rl_config=configs/grpo_addition.yaml --port=50051");
+      "  fulcrum-learner --rl_config=configs/grpo_addition.yaml --port=50051\n"
+      "  fulcrum-learner --serve --host=0.0.0.0 --port=50050 --stage_port=50051 --metrics_port=9400");
   absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
   if (absl::GetFlag(FLAGS_threads) > 0) torch::set_num_threads(absl::GetFlag(FLAGS_threads));
@@ -126,15 +179,22 @@ int main(int argc, char** argv) {
       {absl::GetFlag(FLAGS_eval_config),
        [] { return fulcrum::RunOffline<fulcrum::EvalStage, fulcrum::v1::EvalConfig>("eval", absl::GetFlag(FLAGS_eval_config)); }},
   };
-  const std::function<int()>* chosen = nullptr;
-  int given = 0;
+  const std::function<int()> serve = fulcrum::Serve;
+  const std::function<int()>* chosen = absl::GetFlag(FLAGS_serve) ? &serve : nullptr;
+  int given = chosen != nullptr ? 1 : 0;
   for (const auto& [path, run] : modes) {
     if (!path.empty()) ++given, chosen = &run;
   }
   if (given != 1) {
-    std::cerr << "fulcrum-learner: pass exactly one of --sft_config, --rm_config, --dpo_config, --rl_config "
-                 "or --eval_config (see configs/ and --help)" << std::endl;
+    std::cerr << "fulcrum-learner: pass exactly one of --sft_config, --rm_config, --dpo_config, --rl_config, "
+                 "--eval_config or --serve (see configs/ and --help)" << std::endl;
     return 2;
+  }
+  // A serving learner passes --metrics_port on to the stage processes, which serve the metrics.
+  absl::StatusOr<std::unique_ptr<fulcrum::MetricsServer>> metrics = nullptr;
+  if (!absl::GetFlag(FLAGS_serve) && !absl::GetFlag(FLAGS_check)) {
+    metrics = fulcrum::ServeMetricsFromFlags("fulcrum-learner", absl::GetFlag(FLAGS_host));
+    if (!metrics.ok()) return fulcrum::Fail(metrics.status());
   }
   return (*chosen)();
 }

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/rpc_metrics.h"
 #include "core/status_macros.h"
 
 namespace fulcrum {
@@ -38,6 +39,7 @@ absl::StatusOr<std::unique_ptr<LearnerServer>> LearnerServer::Create(const Optio
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   builder.RegisterService(service.get());
+  builder.experimental().SetInterceptorCreators(RpcMetricsInterceptors("learner"));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     if (server != nullptr) server->Shutdown();

@@ -1,5 +1,6 @@
 #include "learner/learner_service.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "core/grpc_status.h"
 #include "core/protocol.h"
 #include "core/status_macros.h"
+#include "learner/learner_metrics.h"
 
 namespace fulcrum {
 namespace {
@@ -55,6 +57,7 @@ class LearnerService::WeightStream final : public grpc::ServerWriteReactor<v1::W
         ++next_chunk_;
         absl::MutexLock stats_lock(&service_->stats_mu_);
         service_->stats_.weight_bytes_sent += static_cast<int64_t>(chunk_.data().size());
+        LearnerMetrics::Get().WeightBytesSent(static_cast<int64_t>(chunk_.data().size()));
       } else {
         broken_ = true;
       }
@@ -175,6 +178,11 @@ absl::Status LearnerService::HandleSubmitRollouts(const v1::SubmitRolloutsReques
   FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version(), "learner"));
   FULCRUM_RETURN_IF_ERROR(CheckActorId(request.actor_id()));
   FULCRUM_ASSIGN_OR_RETURN(*response, coordinator_->Submit(request));
+  if (request.samples_size() > 0) {
+    int64_t oldest = request.samples(0).policy_version();
+    for (const v1::Sample& sample : request.samples()) oldest = std::min(oldest, sample.policy_version());
+    LearnerMetrics::Get().ActorLag(request.actor_id(), coordinator_->policy_version() - oldest);
+  }
   return absl::OkStatus();
 }
 

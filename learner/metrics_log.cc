@@ -1,5 +1,7 @@
 #include "learner/metrics_log.h"
 
+#include "learner/learner_metrics.h"
+
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +28,7 @@ absl::StatusOr<std::unique_ptr<MetricsLog>> MetricsLog::Open(const std::string& 
 }
 
 void MetricsLog::Append(const nlohmann::json& record) {
+  LearnerMetrics::Get().Record(record);
   out_ << record.dump() << "\n";
   out_.flush();
 }

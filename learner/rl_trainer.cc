@@ -15,6 +15,7 @@
 #include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "core/torch_status.h"
+#include "learner/learner_metrics.h"
 #include "learner/lr_schedule.h"
 #include "learner/training_state.h"
 #include "tasks/registry.h"
@@ -189,7 +190,9 @@ absl::Status RlTrainer::Publish() {
   const auto start = std::chrono::steady_clock::now();
   FULCRUM_RETURN_IF_ERROR(publisher_.Publish(step_, policy_, *tokenizer_));
   coordinator_->SetPolicyVersion(step_);
-  publish_s_ += Seconds(start);
+  const double seconds = Seconds(start);
+  publish_s_ += seconds;
+  LearnerMetrics::Get().PolicyPublished(step_, seconds);
   return absl::OkStatus();
 }
 
@@ -231,6 +234,9 @@ absl::Status RlTrainer::TrainStep(int* missing_streak) {
   FULCRUM_ASSIGN_OR_RETURN(std::vector<RolloutGroup> groups, coordinator_->TakeGroups(deadline));
   const double wait_s = Seconds(wait_start);
   wait_s_ += wait_s;
+  LearnerMetrics::Get().Groups(groups, step_);
+  LearnerMetrics::Get().Coordinator(coordinator_->stats(), coordinator_->units_outstanding(),
+                                    coordinator_->groups_buffered());
 
   // A batch without a single reward trains nothing; stop after max_missing_steps of them in a row.
   std::string reason;

@@ -3,6 +3,9 @@
 //   fulcrum run --resume runs/<name>     skips the stages done and resumes the interrupted one
 //   fulcrum status runs/<name>|host:port where a run is: each stage's status and numbers
 //   fulcrum check <pipeline.yaml>        checks a pipeline and prints its resolved form; runs nothing
+//   fulcrum health <host:port>           exit 0 when the server there answers grpc.health.v1 SERVING
+// `run` serves Prometheus metrics on --metrics_port (and gives the processes it starts the ports
+// after it); the --launcher... flags override the pipeline's launcher, as compose.yaml and k8s/ do.
 // Errors print one line naming the file, key or address and exit 1; Ctrl-C stops the running stage
 // (resumable) and every child process.
 #include <signal.h>
@@ -20,6 +23,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/binary_flags.h"
+#include "core/health_check.h"
 #include "core/shutdown_signals.h"
 #include "glog/logging.h"
 #include "orchestrator/pipeline.h"
@@ -32,6 +37,12 @@ ABSL_FLAG(int, threads, 0, "run: cores to split among the processes; 0 uses laun
 ABSL_FLAG(std::string, bin_dir, "", "Where the fulcrum-* binaries are; default: next to this one.");
 ABSL_FLAG(std::string, status_host, "127.0.0.1", "run: address to serve the run's status on (0.0.0.0 for every interface).");
 ABSL_FLAG(int, status_port, 0, "run: port of the run's status service; 0 picks a free one (printed on start).");
+ABSL_FLAG(std::string, launcher, "", "run: override launcher.kind (local | external).");
+ABSL_FLAG(std::string, learner_agent, "", "run: override launcher.learner_agent (a fulcrum-learner --serve).");
+ABSL_FLAG(std::string, learner_address, "", "run: override launcher.learner_address (where actors reach the learner).");
+ABSL_FLAG(std::string, reward_address, "", "run: override launcher.reward_address.");
+ABSL_FLAG(std::string, reward_model_address, "", "run: override launcher.reward_model_address.");
+ABSL_FLAG(std::string, reference_address, "", "run: override launcher.reference_address.");
 
 namespace fulcrum {
 namespace {
@@ -43,7 +54,8 @@ constexpr char kUsage[] =
     "  fulcrum run <pipeline.yaml>        run a pipeline into runs/<name>/\n"
     "  fulcrum run --resume runs/<name>   continue an interrupted run\n"
     "  fulcrum status runs/<name>         show where a run is (or host:port of a running fulcrum)\n"
-    "  fulcrum check <pipeline.yaml>      check a pipeline without running it";
+    "  fulcrum check <pipeline.yaml>      check a pipeline without running it\n"
+    "  fulcrum health <host:port>         exit 0 when the server there answers SERVING";
 
 int Fail(const absl::Status& status) {
   std::cerr << "fulcrum: " << status.message() << std::endl;
@@ -76,10 +88,33 @@ absl::StatusOr<v1::PipelineConfig> LoadForResume(const std::string& run_dir) {
   return pipeline;
 }
 
+// The --launcher... flags over the pipeline's launcher.
+absl::Status OverrideLauncher(v1::LauncherConfig* launcher) {
+  const std::pair<std::string, std::string*> overrides[] = {
+      {absl::GetFlag(FLAGS_launcher), launcher->mutable_kind()},
+      {absl::GetFlag(FLAGS_learner_agent), launcher->mutable_learner_agent()},
+      {absl::GetFlag(FLAGS_learner_address), launcher->mutable_learner_address()},
+      {absl::GetFlag(FLAGS_reward_address), launcher->mutable_reward_address()},
+      {absl::GetFlag(FLAGS_reward_model_address), launcher->mutable_reward_model_address()},
+      {absl::GetFlag(FLAGS_reference_address), launcher->mutable_reference_address()},
+  };
+  for (const auto& [value, field] : overrides) {
+    if (!value.empty()) *field = value;
+  }
+  if (!launcher->kind().empty() && launcher->kind() != "local" && launcher->kind() != "external") {
+    return absl::InvalidArgumentError(absl::StrCat("--launcher must be local or external, got '", launcher->kind(), "'"));
+  }
+  return CheckPortFlag("--status_port", absl::GetFlag(FLAGS_status_port));
+}
+
 int Run(const std::string& target) {
   const bool resume = absl::GetFlag(FLAGS_resume);
   absl::StatusOr<v1::PipelineConfig> pipeline = resume ? LoadForResume(target) : LoadPipeline(target);
+  if (absl::GetFlag(FLAGS_check)) {
+    return ReportCheck("fulcrum", pipeline.ok() ? OverrideLauncher(pipeline->mutable_launcher()) : pipeline.status());
+  }
   if (!pipeline.ok()) return Fail(pipeline.status());
+  if (absl::Status status = OverrideLauncher(pipeline->mutable_launcher()); !status.ok()) return Fail(status);
   PipelineRunner::Options options;
   options.bin_dir = BinDir();
   options.pipeline_source = resume ? "" : target;
@@ -87,6 +122,9 @@ int Run(const std::string& target) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.out = &std::cout;
   ShutdownSignals signals;  // before any thread starts
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics = ServeMetricsFromFlags("fulcrum", absl::GetFlag(FLAGS_status_host));
+  if (!metrics.ok()) return Fail(metrics.status());
+  if (*metrics != nullptr) options.metrics_port = (*metrics)->port();
   const std::string run_dir = RunDir(*pipeline);
   absl::StatusOr<std::unique_ptr<StatusServer>> status_server = StatusServer::Start(
       absl::StrCat(absl::GetFlag(FLAGS_status_host), ":", absl::GetFlag(FLAGS_status_port)), run_dir);
@@ -136,6 +174,12 @@ int Status(const std::string& target) {
   return 0;
 }
 
+int Health(const std::string& address) {
+  if (absl::Status status = CheckServing(address, absl::Seconds(5)); !status.ok()) return Fail(status);
+  std::cout << address << ": SERVING" << std::endl;
+  return 0;
+}
+
 int Check(const std::string& path) {
   absl::StatusOr<v1::PipelineConfig> pipeline = LoadPipeline(path);
   if (!pipeline.ok()) return Fail(pipeline.status());
@@ -165,6 +209,7 @@ int main(int argc, char** argv) {
   if (command == "run") return fulcrum::Run(target);
   if (command == "status") return fulcrum::Status(target);
   if (command == "check") return fulcrum::Check(target);
+  if (command == "health") return fulcrum::Health(target);
   std::cerr << "fulcrum: unknown command '" << command << "'\n" << fulcrum::kUsage << std::endl;
   return 2;
 }

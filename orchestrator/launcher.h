@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/statusor.h"
 #include "fulcrum/v1/config.pb.h"
 #include "orchestrator/service.h"
@@ -22,6 +24,7 @@ class Launcher {
   struct Options {
     std::string bin_dir;  // Where fulcrum-reward etc. are.
     int threads = 1;      // Cores to split among local processes.
+    int metrics_port = 0;  // The orchestrator's metrics port; the processes it starts get the next ones.
   };
   Launcher(v1::LauncherConfig config, Options options);
   ~Launcher() { StopAll(); }
@@ -34,6 +37,13 @@ class Launcher {
                                      const std::string& log_dir);
   // host:port of a Reference server holding `checkpoint`.
   absl::StatusOr<std::string> Reference(const std::string& checkpoint, const std::string& log_dir);
+
+  // The --metrics_port flag for the process `name` ("learner", "actor-2", "reward"): the same port
+  // for the same name in every stage; none when the orchestrator serves no metrics.
+  std::vector<std::string> MetricsFlag(const std::string& name);
+  // Every process given a metrics port so far, and the orchestrator's own, as Prometheus file_sd
+  // targets on 127.0.0.1 labelled with role and process.
+  nlohmann::json MetricsTargets() const;
 
   // Restarts crashed local services; an error when one is lost for good.
   absl::Status Supervise();
@@ -48,11 +58,14 @@ class Launcher {
   const v1::LauncherConfig config_;
   const Options options_;
   std::map<std::string, std::unique_ptr<Service>> services_;  // by argv
+  std::map<std::string, int> metrics_ports_;                   // by process name
 };
 
-// OK when a Reward / Reference / Learner server at `address` answers its health check; otherwise
-// an error that names the address and `role` and says what to check.
-absl::Status CheckReachable(const std::string& role, const std::string& address);
+// OK when a Reward / Reference / Learner server at `address` answers its health check, asking
+// again for up to `patience`; otherwise an error that names the address and `role` and says what
+// to check.
+absl::Status CheckReachable(const std::string& role, const std::string& address,
+                            absl::Duration patience = absl::ZeroDuration());
 
 }  // namespace fulcrum
 

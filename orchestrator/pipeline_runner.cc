@@ -11,9 +11,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/file_util.h"
+#include "core/metrics.h"
 #include "core/status_macros.h"
 #include "glog/logging.h"
-#include "orchestrator/child.h"
+#include "core/child.h"
 #include "orchestrator/curves.h"
 #include "orchestrator/pipeline.h"
 #include "orchestrator/service.h"
@@ -25,6 +26,18 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr absl::Duration kPoll = absl::Milliseconds(200);
+
+struct Metrics {
+  prometheus::Gauge& stage_index = GaugeMetric("fulcrum_orchestrator_stage_index",
+                                               "1-based index of the stage running (or last run).");
+  prometheus::Counter& restarts = CounterMetric("fulcrum_orchestrator_process_restarts_total",
+                                                "Restarts of crashed actors and services.");
+};
+
+Metrics& OrchestratorMetrics() {
+  static Metrics* metrics = new Metrics();
+  return *metrics;
+}
 
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
@@ -81,7 +94,8 @@ absl::Status PipelineRunner::Prepare() {
   FULCRUM_RETURN_IF_ERROR(state_->Save());
   int threads = options_.threads > 0 ? options_.threads : pipeline_.launcher().threads();
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  launcher_ = std::make_unique<Launcher>(pipeline_.launcher(), Launcher::Options{options_.bin_dir, threads});
+  launcher_ = std::make_unique<Launcher>(pipeline_.launcher(),
+                                         Launcher::Options{options_.bin_dir, threads, options_.metrics_port});
   return absl::OkStatus();
 }
 
@@ -154,11 +168,13 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
   learner.name = "learner";
   learner.argv = {options_.bin_dir + "/fulcrum-learner", absl::StrCat("--", kind, "_config=", config_path),
                   absl::StrCat("--threads=", std::max(1, threads - actors))};
+  for (std::string& flag : launcher_->MetricsFlag("learner")) learner.argv.push_back(std::move(flag));
   learner.log_path = (fs::path(logs) / "learner.log").string();
   learner.serves = rl;
-  if (rl && !launcher_->local()) {
-    learner.argv.push_back("--host=0.0.0.0");
-    learner.port = pipeline_.launcher().learner_port();
+  if (!launcher_->local()) {
+    learner.runner = pipeline_.launcher().learner_agent();  // Empty: the learner runs here.
+    if (rl) learner.argv.push_back("--host=0.0.0.0");
+    if (rl) learner.port = pipeline_.launcher().learner_port();
   }
   Say(absl::StrCat("[", stage.name(), "] ", kind, " stage: log ", learner.log_path));
   FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Service> trainer, Service::Start(learner));
@@ -171,6 +187,7 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
                   absl::StrCat("--actor_id=actor-", i), absl::StrCat("--seed=", i), "--threads=1",
                   "--exit_when_finished"};
     if (!reference.empty()) actor.argv.push_back("--reference=" + reference);
+    for (std::string& flag : launcher_->MetricsFlag(actor.name)) actor.argv.push_back(std::move(flag));
     actor.log_path = (fs::path(logs) / absl::StrCat("actor-", i, ".log")).string();
     actor.serves = false;
     actor.max_restarts = 5;
@@ -194,6 +211,10 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
                            {"address", service->address()}, {"log", service->spec().log_path}});
     }
     state_->json()["processes"] = processes;
+    if (options_.metrics_port > 0) {
+      FULCRUM_RETURN_IF_ERROR(WriteFileAtomic((fs::path(run_dir_) / "prometheus_targets.json").string(),
+                                              launcher_->MetricsTargets().dump(2) + "\n"));
+    }
     return state_->Save();
   };
   auto restarts = [&] {
@@ -229,6 +250,7 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
       return healthy;
     }
     if (restarts() != recorded_restarts) {
+      OrchestratorMetrics().restarts.Increment(restarts() - recorded_restarts);
       recorded_restarts = restarts();
       FULCRUM_RETURN_IF_ERROR(record_processes());
     }
@@ -304,6 +326,7 @@ absl::Status PipelineRunner::Run() {
                    options_.status_address.empty() ? "" : absl::StrCat("; status: fulcrum status ", options_.status_address)));
   absl::Status status = WriteDatasets();
   for (int i = 0; status.ok() && i < pipeline_.stages_size(); ++i) {
+    OrchestratorMetrics().stage_index.Set(i + 1);
     if (stop_) status = absl::CancelledError("stopped");
     if (status.ok()) status = RunStage(pipeline_.stages(i));
   }

@@ -28,6 +28,7 @@ class PipelineRunner {
     int threads = 0;              // Cores to split; 0: launcher.threads, else every core.
     std::ostream* out = nullptr;  // Progress lines.
     std::string status_address;   // Where the run's Orchestrator service listens (shown and recorded).
+    int metrics_port = 0;         // The orchestrator's; the processes it starts get the next ports.
   };
   PipelineRunner(v1::PipelineConfig pipeline, Options options);
 

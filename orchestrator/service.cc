@@ -14,6 +14,7 @@
 #include "core/health_check.h"
 #include "core/status_macros.h"
 #include "glog/logging.h"
+#include "orchestrator/remote_stage.h"
 
 namespace fulcrum {
 namespace {
@@ -63,7 +64,11 @@ absl::Status Service::Launch(int port) {
   std::vector<std::string> argv = spec_.argv;
   if (spec_.serves) argv.push_back(absl::StrCat("--port=", port));
   const int64_t offset = FileSize(spec_.log_path);
-  FULCRUM_ASSIGN_OR_RETURN(child_, Child::Start(argv, spec_.log_path));
+  if (spec_.runner.empty()) {
+    FULCRUM_ASSIGN_OR_RETURN(child_, Child::Start(argv, spec_.log_path));
+  } else {
+    FULCRUM_ASSIGN_OR_RETURN(child_, RemoteStage::Start(spec_.runner, {argv.begin() + 1, argv.end()}, spec_.log_path));
+  }
   if (!spec_.serves) return absl::OkStatus();
   const absl::Time deadline = absl::Now() + spec_.start_timeout;
   std::string address;
@@ -78,6 +83,9 @@ absl::Status Service::Launch(int port) {
     }
     absl::SleepFor(absl::Milliseconds(50));
     address = ListeningAddress(spec_.log_path, offset);
+  }
+  if (!spec_.runner.empty()) {  // "0.0.0.0:50051" in the learner's container is the learner's host.
+    address = absl::StrCat(spec_.runner.substr(0, spec_.runner.rfind(':')), address.substr(address.rfind(':')));
   }
   if (absl::Status health = CheckServing(address, absl::Seconds(10)); !health.ok()) {
     child_->Stop(absl::Seconds(5));

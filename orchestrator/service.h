@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "orchestrator/child.h"
+#include "core/child.h"
 
 namespace fulcrum {
 
@@ -22,6 +22,9 @@ struct ServiceSpec {
   bool serves = true;             // Waits for "listening on" and a SERVING health check.
   int port = 0;                   // A serving role's port; 0 lets it pick a free one.
   int max_restarts = 0;           // Restarts after a crash; 0: a crash is final.
+  // host:port of a serving learner to run this on (argv[0] is then dropped: the learner runs its own
+  // binary); empty: a local child. Its "listening on" address gets the learner's host.
+  std::string runner;
   absl::Duration start_timeout = absl::Minutes(2);
 };
 
@@ -47,7 +50,7 @@ class Service {
   absl::Status Launch(int port);
 
   ServiceSpec spec_;
-  std::unique_ptr<Child> child_;
+  std::unique_ptr<Process> child_;
   std::string address_;
   int restarts_ = 0;
   absl::Time restart_at_ = absl::InfinitePast();

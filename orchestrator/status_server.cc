@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "core/grpc_status.h"
 #include "core/protocol.h"
+#include "core/rpc_metrics.h"
 #include "orchestrator/run_status.h"
 
 namespace fulcrum {
@@ -37,6 +38,7 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(const std::str
   builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(service.get());
+  builder.experimental().SetInterceptorCreators(RpcMetricsInterceptors("orchestrator"));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     if (server != nullptr) server->Shutdown();

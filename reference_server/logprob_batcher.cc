@@ -63,6 +63,7 @@ absl::Status LogProbBatcher::Submit(std::vector<std::vector<int>> sequences, std
                                                      " queued sequences in use; retry later"));
   }
   queued_sequences_ += n;
+  metrics_.queue_depth.Set(queued_sequences_);
   queue_.push_back(Request{std::move(sequences), std::move(prompt_lens), std::move(done)});
   return absl::OkStatus();
 }
@@ -107,6 +108,7 @@ std::vector<LogProbBatcher::Request> LogProbBatcher::NextBatch() {
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
+  metrics_.queue_depth.Set(queued_sequences_);
   if (count > 0) ++batches_scored_;
   if (count > 1) ++merged_batches_;
   return batch;
@@ -121,10 +123,17 @@ void LogProbBatcher::Score(std::vector<Request>& batch) {
       prompt_lens.push_back(request.prompt_lens[i]);
     }
   }
+  metrics_.batch_sequences.Observe(static_cast<double>(sequences.size()));
   absl::StatusOr<LogProbs> scored = score_(sequences, prompt_lens);
   if (scored.ok() && scored->size() != sequences.size()) {
     scored = absl::InternalError(absl::StrCat("scoring returned ", scored->size(), " answers for ",
                                               sequences.size(), " sequences"));
+  }
+  if (scored.ok()) {
+    metrics_.sequences_scored.Increment(static_cast<double>(scored->size()));
+    for (const std::vector<float>& logprobs : *scored) {
+      metrics_.tokens_scored.Increment(static_cast<double>(logprobs.size()));
+    }
   }
   size_t next = 0;
   for (Request& request : batch) {

@@ -2,7 +2,8 @@
 // RPC's sequences; one worker thread, owned and joined by the batcher, takes the oldest waiting
 // requests (RequestsInNextBatch), scores them with one call and hands each request its own slice
 // of the answer. The queue is bounded: a request that does not fit is refused at once with
-// RESOURCE_EXHAUSTED, so overload reaches clients as backpressure rather than as latency.
+// RESOURCE_EXHAUSTED, so overload reaches clients as backpressure rather than as latency. The queue
+// depth, batch sizes and what was scored go to the fulcrum_reference_* metrics.
 #ifndef FULCRUM_REFERENCE_SERVER_LOGPROB_BATCHER_H_
 #define FULCRUM_REFERENCE_SERVER_LOGPROB_BATCHER_H_
 
@@ -19,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/gpt.h"
+#include "reference_server/reference_metrics.h"
 
 namespace fulcrum {
 
@@ -78,6 +80,7 @@ class LogProbBatcher {
 
   const Options options_;
   const ScoreFn score_;
+  ReferenceMetrics metrics_;
   mutable absl::Mutex mutex_;
   std::deque<Request> queue_ ABSL_GUARDED_BY(mutex_);
   int queued_sequences_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/model_io.h"
+#include "core/rpc_metrics.h"
 #include "core/status_macros.h"
 
 namespace fulcrum {
@@ -44,6 +45,7 @@ absl::StatusOr<std::unique_ptr<ReferenceServer>> ReferenceServer::Create(const O
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(&server->service_);
+  builder.experimental().SetInterceptorCreators(RpcMetricsInterceptors("reference"));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("reference server cannot listen on ", options.listen_address));

@@ -1,5 +1,6 @@
 // The reference-model server: loads a frozen checkpoint, serves fulcrum.v1.Reference (through a
-// LogProbBatcher) and the standard gRPC health service. fulcrum-reference's main and in-process
+// LogProbBatcher) and the standard gRPC health service, timing every call as
+// fulcrum_reference_rpc_seconds{method, code}. fulcrum-reference's main and in-process
 // tests create it; the actor is its client.
 #ifndef FULCRUM_REFERENCE_SERVER_REFERENCE_SERVER_H_
 #define FULCRUM_REFERENCE_SERVER_REFERENCE_SERVER_H_

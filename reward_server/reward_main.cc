@@ -1,6 +1,7 @@
 // fulcrum-reward: serves the Reward service with one scorer chosen by flags. Prints
 // "fulcrum-reward listening on <host>:<port>" once serving, so a parent process can read the
-// port, and shuts down cleanly on SIGTERM or SIGINT.
+// port, and shuts down cleanly on SIGTERM or SIGINT. --metrics_port, --check and --wait_for are
+// the flags every binary shares (core/binary_flags.h); --check loads no checkpoint.
 
 #include <cstdint>
 #include <iostream>
@@ -14,7 +15,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "core/binary_flags.h"
 #include "core/shutdown_signals.h"
+#include "core/status_macros.h"
 #include "reward_server/reward_server.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
@@ -36,7 +39,10 @@ ABSL_FLAG(int32_t, max_batch_items, 1024, "Largest number of items in one Score 
 namespace fulcrum {
 namespace {
 
+constexpr char kBinary[] = "fulcrum-reward";
+
 absl::StatusOr<RewardServer::Options> OptionsFromFlags() {
+  FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--port", absl::GetFlag(FLAGS_port)));
   RewardServer::Options options;
   options.listen_address =
       absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
@@ -58,23 +64,40 @@ absl::StatusOr<RewardServer::Options> OptionsFromFlags() {
   return options;
 }
 
+// For --check: what RewardServer::Create would refuse, short of loading a checkpoint or binding.
+absl::Status CheckFlags(const absl::StatusOr<RewardServer::Options>& options) {
+  FULCRUM_RETURN_IF_ERROR(options.status());
+  FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--metrics_port", absl::GetFlag(FLAGS_metrics_port)));
+  FULCRUM_RETURN_IF_ERROR(options->Validate());
+  return CheckScorerOptions(options->scorer);
+}
+
 int Run() {
   absl::StatusOr<RewardServer::Options> options = OptionsFromFlags();
+  if (absl::GetFlag(FLAGS_check)) return ReportCheck(kBinary, CheckFlags(options));
   if (!options.ok()) {
-    std::cerr << "fulcrum-reward: " << options.status().message() << std::endl;
+    std::cerr << kBinary << ": " << options.status().message() << std::endl;
     return 1;
   }
-  ShutdownSignals shutdown_signals;  // before gRPC starts its threads
+  ShutdownSignals shutdown_signals;  // before gRPC and the metrics server start their threads
 
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics = ServeMetricsFromFlags(kBinary, absl::GetFlag(FLAGS_host));
+  if (!metrics.ok()) {
+    std::cerr << kBinary << ": " << metrics.status().message() << std::endl;
+    return 1;
+  }
+  if (absl::Status waited = WaitForFileFlag(kBinary, shutdown_signals); !waited.ok()) {
+    std::cout << kBinary << ": " << waited.message() << ", shutting down" << std::endl;
+    return absl::IsCancelled(waited) ? 0 : 1;
+  }
   absl::StatusOr<std::unique_ptr<RewardServer>> server = RewardServer::Create(*options);
   if (!server.ok()) {
-    std::cerr << "fulcrum-reward: " << server.status().message() << std::endl;
+    std::cerr << kBinary << ": " << server.status().message() << std::endl;
     return 1;
   }
-  std::cout << "fulcrum-reward listening on " << absl::GetFlag(FLAGS_host) << ":"
-            << (*server)->port() << std::endl;
+  std::cout << kBinary << " listening on " << absl::GetFlag(FLAGS_host) << ":" << (*server)->port() << std::endl;
   const int signal_number = shutdown_signals.Wait();
-  std::cout << "fulcrum-reward: " << ShutdownSignals::Name(signal_number) << ", shutting down" << std::endl;
+  std::cout << kBinary << ": " << ShutdownSignals::Name(signal_number) << ", shutting down" << std::endl;
   (*server)->Shutdown();
   (*server)->Wait();
   return 0;
@@ -87,7 +110,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves the fulcrum.v1.Reward service. Examples:\n"
       "  fulcrum-reward --scorer=verifier --task=addition --port=0\n"
-      "  fulcrum-reward --scorer=reward_model --checkpoint=runs/rm_addition/checkpoints --normalize");
+      "  fulcrum-reward --scorer=reward_model --checkpoint=runs/rm_addition/checkpoints --normalize\n"
+      "  fulcrum-reward --scorer=verifier --task=addition --check");
   absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
   if (absl::GetFlag(FLAGS_threads) > 0) at::set_num_threads(absl::GetFlag(FLAGS_threads));

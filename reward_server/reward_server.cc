@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/rpc_metrics.h"
 #include "core/status_macros.h"
 
 namespace fulcrum {
@@ -44,6 +45,7 @@ absl::StatusOr<std::unique_ptr<RewardServer>> RewardServer::Create(
   // With SO_REUSEPORT a second server would silently share a port that is already in use.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(service.get());
+  builder.experimental().SetInterceptorCreators(RpcMetricsInterceptors("reward"));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     if (server != nullptr) server->Shutdown();

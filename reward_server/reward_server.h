@@ -1,5 +1,6 @@
 // A running fulcrum-reward server: builds the configured Scorer, serves RewardService and the
-// standard gRPC health service, and shuts down within a deadline. Used by reward_main.cc and by
+// standard gRPC health service, times every call as fulcrum_reward_rpc_seconds{method, code}, and
+// shuts down within a deadline. Used by reward_main.cc and by
 // tests and other in-process users that want a real Reward endpoint.
 #ifndef FULCRUM_REWARD_SERVER_REWARD_SERVER_H_
 #define FULCRUM_REWARD_SERVER_REWARD_SERVER_H_

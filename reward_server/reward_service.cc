@@ -83,6 +83,7 @@ absl::Status RewardService::ScoreRequest(const fulcrum::v1::ScoreRequest& reques
   for (fulcrum::v1::ScoreResult& result : results) {
     *response->add_results() = RejectNonFinite(std::move(result));
   }
+  metrics_.RecordResults(*response);
   return absl::OkStatus();
 }
 
@@ -94,12 +95,14 @@ absl::Status RewardService::Admit() {
                      options_.max_concurrent_requests, "; retry with backoff"));
   }
   ++in_flight_;
+  metrics_.requests_in_flight.Increment();
   return absl::OkStatus();
 }
 
 void RewardService::Release() {
   absl::MutexLock lock(&mu_);
   --in_flight_;
+  metrics_.requests_in_flight.Decrement();
 }
 
 }  // namespace fulcrum

@@ -1,6 +1,7 @@
 // The fulcrum.v1.Reward gRPC service on the callback API: checks a Score request (protocol
 // version, batch size), admits at most max_concurrent_requests at once, and asks its Scorer for one
-// result per item. RewardServer owns it; tests may also serve it on their own grpc::Server.
+// result per item, counted in the fulcrum_reward_* metrics (reward_metrics.h). RewardServer owns
+// it; tests may also serve it on their own grpc::Server.
 //
 // Deadline: the client's deadline is handed to the scorer, and items not reached by then come
 // back missing with reason "deadline exceeded", so the server stops spending time on a call the
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "fulcrum/v1/reward.grpc.pb.h"
+#include "reward_server/reward_metrics.h"
 #include "reward_server/scorer.h"
 
 namespace fulcrum {
@@ -52,6 +54,7 @@ class RewardService final : public fulcrum::v1::Reward::CallbackService {
 
   const Options options_;
   const std::unique_ptr<Scorer> scorer_;
+  RewardMetrics metrics_;
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -145,6 +146,25 @@ absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(const ScorerOptions& options)
   FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<CompositeScorer> composite,
                            CompositeScorer::Create(std::move(parts)));
   return composite;
+}
+
+absl::Status CheckScorerOptions(const ScorerOptions& options) {
+  FULCRUM_RETURN_IF_ERROR(options.Validate());
+  bool task_checked = false;
+  std::set<std::string> seen;
+  for (const std::string& name : PartNames(options)) {
+    if (!seen.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("composite: part '", name, "' repeats"));
+    }
+    if (NeedsTask(name) && !task_checked) {
+      FULCRUM_RETURN_IF_ERROR(MakeTask(options.task).status());
+      task_checked = true;
+    }
+    if (name == "regex") {
+      FULCRUM_RETURN_IF_ERROR(RegexScorer::Create(options.regex).status());
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace fulcrum

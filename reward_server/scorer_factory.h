@@ -40,6 +40,11 @@ absl::StatusOr<std::vector<std::pair<std::string, double>>> ParseCompositeWeight
 
 absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(const ScorerOptions& options);
 
+// What MakeScorer would refuse, found without building the scorer: the options, the task, the
+// regex pattern and repeated composite parts. A reward model's checkpoint is not read, so it need not exist yet (it may still
+// be training when fulcrum-reward --check runs).
+absl::Status CheckScorerOptions(const ScorerOptions& options);
+
 }  // namespace fulcrum
 
 #endif  // FULCRUM_REWARD_SERVER_SCORER_FACTORY_H_

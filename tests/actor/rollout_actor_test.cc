@@ -3,7 +3,10 @@
 #include "actor/rollout_actor.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -11,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "core/char_tokenizer.h"
 #include "core/checkpoint.h"
 #include "core/generation.h"
@@ -21,6 +25,7 @@
 #include "tests/actor/closed_port.h"
 #include "tests/actor/fake_learner.h"
 #include "tests/core/test_models.h"
+#include "tests/metric_values.h"
 #include "tests/temp_dir.h"
 
 namespace fulcrum {
@@ -227,6 +232,7 @@ TEST_F(RolloutActorTest, AnUnreachableRewardServerMeansMissingRewardsNotZeros) {
   stubs.reward = v1::Reward::NewStub(grpc::CreateChannel(closed.address(), grpc::InsecureChannelCredentials()));
   auto actor = RolloutActor::Create(options, std::move(stubs));
   ASSERT_TRUE(actor.ok()) << actor.status();
+  const double missing = testing::MetricValue("fulcrum_actor_missing_rewards_total");
   ASSERT_TRUE((*actor)->Run().ok());
 
   const auto submissions = learner_.service.submissions();
@@ -239,6 +245,65 @@ TEST_F(RolloutActorTest, AnUnreachableRewardServerMeansMissingRewardsNotZeros) {
     EXPECT_GT(sample.completion_tokens_size(), 0);
   }
   EXPECT_EQ((*actor)->stats().rewards_missing, 2 * kGroupSize);
+  EXPECT_EQ(testing::MetricValue("fulcrum_actor_missing_rewards_total") - missing, 2 * kGroupSize);
+}
+
+// Create with addresses: the learner and reward servers over loopback TCP, so the actor's own
+// channels (and their call timing) are used.
+TEST_F(RolloutActorTest, CountsWhatItDoesInMetricsAndTimesItsCalls) {
+  testing::FakeLearner learner;
+  learner.Publish(testing::PolicyWeights(kVersion, model_, tokenizer_));
+  learner.AddUnit(Unit("train-0", v1::WorkUnit::TRAIN, kTrainPrompts, /*need_reference=*/false));
+  int learner_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &learner_port);
+  builder.RegisterService(&learner);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_GT(learner_port, 0);
+  RolloutActor::Options options = Options();
+  options.learner_address = absl::StrCat("127.0.0.1:", learner_port);
+  options.reward_address = absl::StrCat("127.0.0.1:", reward_server_->port());
+
+  auto call = [](const std::string& method) {
+    return testing::MetricValue("fulcrum_actor_rpc_seconds", {{"method", method}, {"code", "0"}});
+  };
+  const std::vector<std::string> names = {
+      "fulcrum_actor_tokens_generated_total", "fulcrum_actor_samples_generated_total",
+      "fulcrum_actor_generation_seconds",     "fulcrum_actor_weight_sync_bytes_total",
+      "fulcrum_actor_weight_sync_seconds",    "fulcrum_actor_missing_rewards_total"};
+  std::map<std::string, double> before;
+  for (const std::string& name : names) before[name] = testing::MetricValue(name);
+  const double leases = call("fulcrum.v1.Learner/LeaseWork");
+  const double fetches = call("fulcrum.v1.Learner/FetchWeights");
+  const double scores = call("fulcrum.v1.Reward/Score");
+  const double submits = call("fulcrum.v1.Learner/SubmitRollouts");
+
+  auto actor = RolloutActor::Create(options);
+  ASSERT_TRUE(actor.ok()) << actor.status();
+  ASSERT_TRUE((*actor)->Run().ok());
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+
+  const std::vector<v1::SubmitRolloutsRequest> submissions = learner.submissions();
+  ASSERT_EQ(submissions.size(), 1u);
+  int64_t tokens = 0;
+  for (const v1::Sample& sample : submissions[0].samples()) tokens += sample.completion_tokens_size();
+  const RolloutActor::Stats stats = (*actor)->stats();
+  auto moved = [&](const std::string& name) { return testing::MetricValue(name) - before[name]; };
+  EXPECT_EQ(moved("fulcrum_actor_tokens_generated_total"), tokens);
+  EXPECT_GT(tokens, 0);
+  EXPECT_EQ(moved("fulcrum_actor_samples_generated_total"), 2 * kGroupSize);
+  EXPECT_EQ(moved("fulcrum_actor_generation_seconds"), 1);
+  EXPECT_EQ(moved("fulcrum_actor_weight_sync_bytes_total"), stats.bytes_fetched);
+  EXPECT_GT(stats.bytes_fetched, 0);
+  EXPECT_EQ(moved("fulcrum_actor_weight_sync_seconds"), 1);
+  EXPECT_EQ(moved("fulcrum_actor_missing_rewards_total"), 0);
+  EXPECT_EQ(testing::MetricValue("fulcrum_actor_policy_version"), kVersion);
+  EXPECT_EQ(testing::MetricValue("fulcrum_actor_queue_depth", {{"queue", "handoff"}}), 0);
+
+  EXPECT_EQ(call("fulcrum.v1.Learner/LeaseWork") - leases, 2);  // The unit, then stage_finished.
+  EXPECT_EQ(call("fulcrum.v1.Learner/FetchWeights") - fetches, 1);
+  EXPECT_EQ(call("fulcrum.v1.Reward/Score") - scores, 1);
+  EXPECT_EQ(call("fulcrum.v1.Learner/SubmitRollouts") - submits, 1);
 }
 
 TEST_F(RolloutActorTest, ReferenceLogProbsWithoutAReferenceServerMeanMissingRewards) {

@@ -306,6 +306,46 @@ TEST_F(PipelineProcessTest, ExternalLauncherUsesServicesItDidNotStart) {
   (*reward)->Wait();
 }
 
+// As compose and Kubernetes run it: a long-lived learner (--serve) runs every stage the
+// orchestrator hands it, the actor and the reward server run on their own, and the launcher's
+// addresses come from the command line.
+TEST_F(PipelineProcessTest, ExternalLauncherRunsStagesOnAServingLearner) {
+  const int stage_port = FreePort();
+  auto learner = ChildProcess::Start({BinaryPath("fulcrum-learner"), "--serve", "--port=0",
+                                      absl::StrCat("--stage_port=", stage_port)});
+  ASSERT_TRUE(learner.ok());
+  absl::StatusOr<std::string> learner_address = (*learner)->WaitForLine("fulcrum-learner listening on ");
+  ASSERT_TRUE(learner_address.ok()) << learner_address.status();
+  auto reward = ChildProcess::Start({BinaryPath("fulcrum-reward"), "--scorer=verifier", "--task=addition",
+                                     "--min_digits=1", "--max_digits=1"});
+  ASSERT_TRUE(reward.ok());
+  absl::StatusOr<std::string> reward_address = (*reward)->WaitForLine("fulcrum-reward listening on ");
+  ASSERT_TRUE(reward_address.ok()) << reward_address.status();
+  auto actor = ChildProcess::Start({BinaryPath("fulcrum-actor"), absl::StrCat("--learner=127.0.0.1:", stage_port),
+                                    "--reward=" + *reward_address, "--actor_id=external-1", "--threads=1",
+                                    "--exit_when_finished"});
+  ASSERT_TRUE(actor.ok());
+
+  auto health = Fulcrum({"health", *learner_address});
+  EXPECT_EQ(health->Wait(), 0);
+  auto run = Fulcrum({"run", Write(absl::StrCat(kHead, RlStage(3, "{scorer: verifier}"))), "--launcher=external",
+                      "--learner_agent=" + *learner_address, "--reward_address=" + *reward_address});
+  const std::string output = run->ReadAll();
+  ASSERT_EQ(run->Wait(), 0) << output;
+  EXPECT_THAT(output, HasSubstr("external launcher"));
+  EXPECT_EQ(Json("summary.json")["stages"][0]["status"], "done");
+  EXPECT_EQ(Json("summary.json")["stages"][1]["status"], "done");
+  // The serving learner wrote each stage's log where the orchestrator asked.
+  EXPECT_THAT(ReadFile(run_dir() + "/rl/logs/learner.log").value_or(""),
+              HasSubstr(absl::StrCat("listening on 127.0.0.1:", stage_port)));
+  EXPECT_EQ((*actor)->Wait(), 0);
+  EXPECT_EQ(Fulcrum({"health", *learner_address})->Wait(), 0);  // still serving, for the next run
+  (*learner)->Signal(SIGTERM);
+  EXPECT_EQ((*learner)->Wait(), 0);
+  (*reward)->Signal(SIGTERM);
+  (*reward)->Wait();
+}
+
 TEST_F(PipelineProcessTest, AMalformedLineFailsTheStageWithFileAndLine) {
   std::string yaml = absl::StrCat(kHead, RlStage(3, "{scorer: verifier}"));
   auto run = Fulcrum({"run", Write(yaml)});

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/notification.h"
+#include "tests/metric_values.h"
 
 namespace fulcrum {
 namespace {
@@ -74,6 +75,31 @@ TEST(LogProbBatcherTest, FullQueueIsRefusedAtOnce) {
   EXPECT_EQ(*a.result, (LogProbs{{5, 1}}));
   EXPECT_EQ(*b.result, (LogProbs{{7, 2}}));
   EXPECT_FALSE(c.done.HasBeenNotified());
+}
+
+TEST(LogProbBatcherTest, CountsQueueBatchesAndWhatItScoredInMetrics) {
+  using testing::MetricValue;
+  GatedScorer scorer;  // Answers two log-probs per sequence.
+  auto batcher = LogProbBatcher::Create({.max_batch_sequences = 8, .max_queued_sequences = 10}, scorer.Fn());
+  ASSERT_TRUE(batcher.ok()) << batcher.status();
+  const double sequences = MetricValue("fulcrum_reference_sequences_scored_total");
+  const double tokens = MetricValue("fulcrum_reference_tokens_scored_total");
+  const double batches = MetricValue("fulcrum_reference_batch_sequences");
+  const double batched = testing::HistogramSum("fulcrum_reference_batch_sequences");
+  Answer a, b, c;
+  ASSERT_TRUE((*batcher)->Submit({{5, 6}}, {1}, a.Callback()).ok());
+  scorer.entered_.WaitForNotification();
+  ASSERT_TRUE((*batcher)->Submit({{7, 8, 9}}, {1}, b.Callback()).ok());
+  ASSERT_TRUE((*batcher)->Submit({{1, 2}, {3, 4}}, {1, 1}, c.Callback()).ok());
+  EXPECT_EQ(MetricValue("fulcrum_reference_queue_depth"), 3);
+  scorer.release_.Notify();
+  for (Answer* answer : {&a, &b, &c}) answer->done.WaitForNotification();
+
+  EXPECT_EQ(MetricValue("fulcrum_reference_queue_depth"), 0);
+  EXPECT_EQ(MetricValue("fulcrum_reference_sequences_scored_total") - sequences, 4);
+  EXPECT_EQ(MetricValue("fulcrum_reference_tokens_scored_total") - tokens, 8);
+  EXPECT_EQ(MetricValue("fulcrum_reference_batch_sequences") - batches, 2);  // a, then b + c.
+  EXPECT_EQ(testing::HistogramSum("fulcrum_reference_batch_sequences") - batched, 4);
 }
 
 TEST(LogProbBatcherTest, MergesWaitingRequestsAndSplitsTheAnswers) {

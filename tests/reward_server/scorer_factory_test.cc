@@ -97,5 +97,36 @@ TEST(MakeScorerTest, BuildsAWorkingComposite) {
               UnorderedElementsAre(Pair("verifier", 0.0), Pair("format", 1.0), Pair("regex", 1.0)));
 }
 
+TEST(CheckScorerOptionsTest, AcceptsARewardModelWhoseCheckpointDoesNotExistYet) {
+  ScorerOptions options;
+  options.scorer = "reward_model";
+  options.checkpoint = "runs/not_trained_yet/rm/checkpoints";
+  options.normalize = true;
+  EXPECT_TRUE(CheckScorerOptions(options).ok());
+  EXPECT_FALSE(MakeScorer(options).ok());  // Building it does read the checkpoint.
+
+  options.checkpoint.clear();
+  EXPECT_THAT(CheckScorerOptions(options).message(), HasSubstr("checkpoint: required"));
+}
+
+TEST(CheckScorerOptionsTest, FindsWhatOnlyBuildingWouldFind) {
+  EXPECT_TRUE(CheckScorerOptions(Verifier()).ok());
+
+  ScorerOptions unknown_task = Verifier();
+  unknown_task.task.set_name("chess");
+  EXPECT_EQ(CheckScorerOptions(unknown_task).code(), absl::StatusCode::kInvalidArgument);
+
+  ScorerOptions bad_regex;
+  bad_regex.scorer = "regex";
+  bad_regex.regex = "([0-9]+";
+  EXPECT_EQ(CheckScorerOptions(bad_regex).code(), absl::StatusCode::kInvalidArgument);
+
+  ScorerOptions repeated = Verifier();
+  repeated.scorer = "composite";
+  repeated.composite = {{"verifier", 1.0}, {"verifier", 0.5}};
+  EXPECT_THAT(CheckScorerOptions(repeated).message(), HasSubstr("part 'verifier' repeats"));
+  EXPECT_FALSE(MakeScorer(repeated).ok());
+}
+
 }  // namespace
 }  // namespace fulcrum

@@ -1,4 +1,4 @@
-#include "orchestrator/child.h"
+#include "core/child.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Start(const std::vector<std::strin
   }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127);  // The orchestrator died before prctl took effect.
+    if (getppid() != parent) _exit(127);  // The parent died before prctl took effect.
     setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
