@@ -12,6 +12,22 @@ ABSL_FLAG(std::string, wait_for, "",
           "Before loading the checkpoint, wait until this file exists (e.g. the training stage's summary.json).");
 
 namespace fulcrum {
+namespace {
+
+absl::Status WaitForFileFlag(const std::string& binary, ShutdownSignals& signals) {
+  const std::string path = absl::GetFlag(FLAGS_wait_for);
+  bool said = false;
+  while (!path.empty() && !std::filesystem::exists(path)) {
+    if (!said) std::cout << binary << " waiting for " << path << std::endl;
+    said = true;
+    if (const int received = signals.WaitFor(absl::Seconds(2)); received != 0) {
+      return absl::CancelledError(absl::StrCat(ShutdownSignals::Name(received), " while waiting for ", path));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> ServeMetricsFromFlags(const std::string& binary,
                                                                      const std::string& host) {
@@ -32,17 +48,21 @@ int ReportCheck(const std::string& binary, const absl::Status& status) {
   return 0;
 }
 
-absl::Status WaitForFileFlag(const std::string& binary, ShutdownSignals& signals) {
-  const std::string path = absl::GetFlag(FLAGS_wait_for);
-  bool said = false;
-  while (!path.empty() && !std::filesystem::exists(path)) {
-    if (!said) std::cout << binary << " waiting for " << path << std::endl;
-    said = true;
-    if (const int received = signals.WaitFor(absl::Seconds(2)); received != 0) {
-      return absl::CancelledError(absl::StrCat(ShutdownSignals::Name(received), " while waiting for ", path));
-    }
+absl::StatusOr<std::unique_ptr<MetricsServer>> PrepareToServe(const std::string& binary, const std::string& host,
+                                                              ShutdownSignals& signals) {
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics = ServeMetricsFromFlags(binary, host);
+  if (!metrics.ok()) return metrics.status();
+  if (absl::Status waited = WaitForFileFlag(binary, signals); !waited.ok()) return waited;
+  return metrics;
+}
+
+int ExitBeforeServing(const std::string& binary, const absl::Status& status) {
+  if (absl::IsCancelled(status)) {
+    std::cout << binary << ": " << status.message() << ", shutting down" << std::endl;
+    return 0;
   }
-  return absl::OkStatus();
+  std::cerr << binary << ": " << status.message() << std::endl;
+  return 1;
 }
 
 absl::Status CheckPortFlag(const std::string& flag, int port) {

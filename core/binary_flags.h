@@ -31,9 +31,14 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> ServeMetricsFromFlags(const std::
 // For --check: prints "<binary>: flags ok" and returns 0, or "<binary>: <message>" and 1.
 int ReportCheck(const std::string& binary, const absl::Status& status);
 
-// Waits until --wait_for's file exists (at once when the flag is empty), saying so once. Cancelled
-// when SIGINT / SIGTERM arrives meanwhile.
-absl::Status WaitForFileFlag(const std::string& binary, ShutdownSignals& signals);
+// What a serving binary does between checking its flags and starting its server: serves metrics
+// (--metrics_port on `host`), then waits until --wait_for's file exists (at once without the flag),
+// saying so once. The metrics server to keep, or CANCELLED when SIGINT / SIGTERM came while
+// waiting, or why metrics could not be served.
+absl::StatusOr<std::unique_ptr<MetricsServer>> PrepareToServe(const std::string& binary, const std::string& host,
+                                                              ShutdownSignals& signals);
+// PrepareToServe's error as the binary's exit: 0 for a signal while waiting, else 1; one line either way.
+int ExitBeforeServing(const std::string& binary, const absl::Status& status);
 
 // Port flags: an error naming the flag unless 0 <= port <= 65535.
 absl::Status CheckPortFlag(const std::string& flag, int port);

@@ -86,7 +86,7 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::s
   const int bound = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
   if (bound <= 0) {
     return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", host, ":", port,
-                                               ": address in use or not valid (is the port in use?)"));
+                                               ": address in use or not valid"));
   }
   std::unique_ptr<MetricsServer> metrics(new MetricsServer(std::move(server), bound));
   // stop() does nothing until the listening loop runs, so a server destroyed right away (a binary

@@ -1,6 +1,7 @@
 // fulcrum: the orchestrator CLI.
 //   fulcrum run <pipeline.yaml>          runs a pipeline into runs/<name>/ (local launcher by default)
 //   fulcrum run --resume runs/<name>     skips the stages done and resumes the interrupted one
+//   fulcrum run --resume <pipeline.yaml> the same when the pipeline's run exists, else a new run
 //   fulcrum status runs/<name>|host:port where a run is: each stage's status and numbers
 //   fulcrum check <pipeline.yaml>        checks a pipeline and prints its resolved form; runs nothing
 //   fulcrum health <host:port>           exit 0 when the server there answers grpc.health.v1 SERVING
@@ -32,7 +33,9 @@
 #include "orchestrator/run_status.h"
 #include "orchestrator/status_server.h"
 
-ABSL_FLAG(bool, resume, false, "run: continue the run in the given runs/<name> folder.");
+ABSL_FLAG(bool, resume, false,
+          "run: continue the run in the given runs/<name> folder; with a pipeline file, continue its run if "
+          "there is one, else start it.");
 ABSL_FLAG(int, threads, 0, "run: cores to split among the processes; 0 uses launcher.threads or every core.");
 ABSL_FLAG(std::string, bin_dir, "", "Where the fulcrum-* binaries are; default: next to this one.");
 ABSL_FLAG(std::string, status_host, "127.0.0.1", "run: address to serve the run's status on (0.0.0.0 for every interface).");
@@ -53,6 +56,7 @@ constexpr char kUsage[] =
     "Fulcrum orchestrator.\n"
     "  fulcrum run <pipeline.yaml>        run a pipeline into runs/<name>/\n"
     "  fulcrum run --resume runs/<name>   continue an interrupted run\n"
+    "  fulcrum run --resume <pipeline.yaml>  continue its run if there is one, else start it\n"
     "  fulcrum status runs/<name>         show where a run is (or host:port of a running fulcrum)\n"
     "  fulcrum check <pipeline.yaml>      check a pipeline without running it\n"
     "  fulcrum health <host:port>         exit 0 when the server there answers SERVING";
@@ -108,8 +112,11 @@ absl::Status OverrideLauncher(v1::LauncherConfig* launcher) {
 }
 
 int Run(const std::string& target) {
-  const bool resume = absl::GetFlag(FLAGS_resume);
-  absl::StatusOr<v1::PipelineConfig> pipeline = resume ? LoadForResume(target) : LoadPipeline(target);
+  // --resume with a pipeline file (as compose and Kubernetes run it): the run if there is one, else a new one.
+  const bool from_file = fs::is_regular_file(target);
+  bool resume = absl::GetFlag(FLAGS_resume);
+  absl::StatusOr<v1::PipelineConfig> pipeline = resume && !from_file ? LoadForResume(target) : LoadPipeline(target);
+  if (resume && from_file && pipeline.ok()) resume = fs::exists(fs::path(RunDir(*pipeline)) / "state.json");
   if (absl::GetFlag(FLAGS_check)) {
     return ReportCheck("fulcrum", pipeline.ok() ? OverrideLauncher(pipeline->mutable_launcher()) : pipeline.status());
   }
@@ -175,6 +182,11 @@ int Status(const std::string& target) {
 }
 
 int Health(const std::string& address) {
+  if (absl::GetFlag(FLAGS_check)) {
+    return ReportCheck("fulcrum", address.find(':') == std::string::npos
+                                      ? absl::InvalidArgumentError(absl::StrCat("health needs host:port, got '", address, "'"))
+                                      : absl::OkStatus());
+  }
   if (absl::Status status = CheckServing(address, absl::Seconds(5)); !status.ok()) return Fail(status);
   std::cout << address << ": SERVING" << std::endl;
   return 0;

@@ -130,6 +130,11 @@ nlohmann::json Launcher::MetricsTargets() const {
   return targets;
 }
 
+absl::Status Launcher::CheckLearnerAgent() const {
+  if (local() || config_.learner_agent().empty()) return absl::OkStatus();
+  return CheckReachable("learner (fulcrum-learner --serve)", config_.learner_agent(), kPatience);
+}
+
 absl::Status Launcher::Supervise() {
   for (auto& [key, service] : services_) FULCRUM_RETURN_IF_ERROR(service->Supervise());
   return absl::OkStatus();

@@ -45,6 +45,9 @@ class Launcher {
   // targets on 127.0.0.1 labelled with role and process.
   nlohmann::json MetricsTargets() const;
 
+  // External with launcher.learner_agent: OK once that learner answers (waiting for it a while).
+  absl::Status CheckLearnerAgent() const;
+
   // Restarts crashed local services; an error when one is lost for good.
   absl::Status Supervise();
   // The local services: name, address, pid and log, for run state.

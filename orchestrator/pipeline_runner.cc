@@ -80,6 +80,11 @@ absl::Status PipelineRunner::Prepare() {
     return absl::AlreadyExistsError(absl::StrCat(run_dir_, " already holds a run: `fulcrum run --resume ", run_dir_,
                                                  "` continues it; delete the folder to start over"));
   }
+  int threads = options_.threads > 0 ? options_.threads : pipeline_.launcher().threads();
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  launcher_ = std::make_unique<Launcher>(pipeline_.launcher(),
+                                         Launcher::Options{options_.bin_dir, threads, options_.metrics_port});
+  FULCRUM_RETURN_IF_ERROR(launcher_->CheckLearnerAgent());
   std::error_code error;
   fs::create_directories(run / "logs", error);
   if (error) return absl::InternalError(absl::StrCat("creating ", (run / "logs").string(), ": ", error.message()));
@@ -91,12 +96,7 @@ absl::Status PipelineRunner::Prepare() {
   FULCRUM_ASSIGN_OR_RETURN(RunState state, RunState::Open(pipeline_, options_.resume));
   state_ = std::make_unique<RunState>(std::move(state));
   if (!options_.status_address.empty()) state_->json()["status_address"] = options_.status_address;
-  FULCRUM_RETURN_IF_ERROR(state_->Save());
-  int threads = options_.threads > 0 ? options_.threads : pipeline_.launcher().threads();
-  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  launcher_ = std::make_unique<Launcher>(pipeline_.launcher(),
-                                         Launcher::Options{options_.bin_dir, threads, options_.metrics_port});
-  return absl::OkStatus();
+  return state_->Save();
 }
 
 absl::Status PipelineRunner::WriteDatasets() {

@@ -81,15 +81,9 @@ int Run() {
   }
   ShutdownSignals shutdown_signals;  // before gRPC and the metrics server start their threads
 
-  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics = ServeMetricsFromFlags(kBinary, absl::GetFlag(FLAGS_host));
-  if (!metrics.ok()) {
-    std::cerr << kBinary << ": " << metrics.status().message() << std::endl;
-    return 1;
-  }
-  if (absl::Status waited = WaitForFileFlag(kBinary, shutdown_signals); !waited.ok()) {
-    std::cout << kBinary << ": " << waited.message() << ", shutting down" << std::endl;
-    return absl::IsCancelled(waited) ? 0 : 1;
-  }
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
+      PrepareToServe(kBinary, absl::GetFlag(FLAGS_host), shutdown_signals);
+  if (!metrics.ok()) return ExitBeforeServing(kBinary, metrics.status());
   absl::StatusOr<std::unique_ptr<RewardServer>> server = RewardServer::Create(*options);
   if (!server.ok()) {
     std::cerr << kBinary << ": " << server.status().message() << std::endl;

@@ -28,7 +28,9 @@ function composeProblems(file) {
     if (!mountsWork) problems.push(`${name}: does not mount the volume work at /work`);
     if (s.working_dir !== '/work') problems.push(`${name}: working_dir is not /work`);
     if (name === 'orchestrator') {
-      if (s.restart !== 'no') problems.push('orchestrator: restart is not "no"');
+      // --resume makes a restart continue the run, so a crashed orchestrator is restarted.
+      if (s.restart !== 'on-failure') problems.push('orchestrator: restart is not "on-failure"');
+      if (!(s.command || []).includes('--resume')) problems.push('orchestrator: runs without --resume');
       continue;
     }
     const test = (s.healthcheck || {}).test || [];

@@ -2,7 +2,7 @@
 //  - the dashboard JSON parses, its panels have unique ids and use the provisioned data source;
 //  - every metric it queries is a name of the contract (metric_names.txt), a regex over names
 //    (__name__=~"...") matches at least one, and histogram suffixes only follow histograms;
-//  - docs/deploy.md names exactly the contract's metrics;
+//  - docs/metrics.md names exactly the contract's metrics;
 //  - writes every query as a recording rule to RULES_OUT, for `promtool check rules` (PromQL syntax).
 //   node check_dashboard.js DASHBOARD.json DATASOURCE.yaml DOCS.md RULES_OUT.yaml
 'use strict';

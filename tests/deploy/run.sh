@@ -123,7 +123,7 @@ for file in deploy/grafana/provisioning/*/*.yaml; do
   check "$file parses" node -e 'require(process.argv[1]).readYamlStream(process.argv[2])' "$here/yaml_stream.js" "$file"
 done
 helper node "$here/check_dashboard.js" deploy/grafana/dashboards/fulcrum.json \
-  deploy/grafana/provisioning/datasources/prometheus.yaml docs/deploy.md "$tmp/dashboard-rules.yaml"
+  deploy/grafana/provisioning/datasources/prometheus.yaml docs/metrics.md "$tmp/dashboard-rules.yaml"
 check "promtool check rules: the dashboard's queries are PromQL" promtool check rules "$tmp/dashboard-rules.yaml"
 
 # --- the image's runtime packages hold every library the binaries load ---

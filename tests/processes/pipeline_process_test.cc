@@ -236,6 +236,20 @@ TEST_F(PipelineProcessTest, ResumeSkipsDoneStagesAfterAFailure) {
   EXPECT_EQ(twice->Wait(), 1);
 }
 
+// --resume with the pipeline file, as compose and Kubernetes run it: a new run the first time, the
+// same run (nothing retrained) after that.
+TEST_F(PipelineProcessTest, ResumeWithThePipelineFileStartsOrContinues) {
+  const std::string path = Write(kHead);
+  auto first = Fulcrum({"run", path, "--resume"});
+  const std::string output = first->ReadAll();
+  ASSERT_EQ(first->Wait(), 0) << output;
+  EXPECT_EQ(Json("summary.json")["stages"][0]["status"], "done");
+  auto again = Fulcrum({"run", path, "--resume"});
+  const std::string second = again->ReadAll();
+  EXPECT_EQ(again->Wait(), 0) << second;
+  EXPECT_THAT(second, HasSubstr("[sft] done in an earlier attempt; skipped"));
+}
+
 TEST_F(PipelineProcessTest, CtrlCStopsEveryProcess) {
   const std::string path = Write(absl::StrCat(kHead, RlStage(500, "{scorer: verifier}")));
   auto run = Fulcrum({"run", path});
