@@ -49,7 +49,7 @@ const prometheus::Histogram::BucketBoundaries& CountBuckets() {
 const prometheus::Histogram::BucketBoundaries& RewardBuckets() {
   static const auto* buckets = [] {
     auto* bounds = new prometheus::Histogram::BucketBoundaries;
-    for (int i = -10; i <= 10; ++i) bounds->push_back(i / 10.0);
+    for (int i = -12; i <= 12; ++i) bounds->push_back(i / 4.0);
     return bounds;
   }();
   return *buckets;
@@ -73,7 +73,10 @@ MetricsServer::~MetricsServer() {
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& host, int port) {
   auto server = std::make_unique<httplib::Server>();
-  server->new_task_queue = [] { return new httplib::ThreadPool(/*n=*/1); };
+  // Two workers, one request per connection: a scraper that keeps its connection open holds no
+  // worker between scrapes, so a second scraper is never kept waiting.
+  server->new_task_queue = [] { return new httplib::ThreadPool(/*n=*/2); };
+  server->set_keep_alive_max_count(1);
   // SO_REUSEADDR only: cpp-httplib's default SO_REUSEPORT would let a second server share a port in use.
   server->set_socket_options([](int fd) {
     const int on = 1;

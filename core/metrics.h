@@ -38,7 +38,8 @@ prometheus::Histogram& HistogramMetric(const std::string& name, const std::strin
                                        const prometheus::Labels& labels = {});
 
 // Bucket bounds: seconds from 1 ms to 60 s; powers of two from 1 to 64 (versions, sizes); and
-// 21 steps over [-1, 1] for rewards, plus the overflow bucket.
+// steps of 0.25 over [-3, 3] for rewards (a verifier's 0 / 1 and a normalized reward model's
+// scores alike), plus the overflow bucket.
 const prometheus::Histogram::BucketBoundaries& SecondsBuckets();
 const prometheus::Histogram::BucketBoundaries& CountBuckets();
 const prometheus::Histogram::BucketBoundaries& RewardBuckets();

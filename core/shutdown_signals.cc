@@ -23,6 +23,14 @@ int ShutdownSignals::WaitFor(absl::Duration timeout) {
   return received > 0 ? received : 0;
 }
 
+void ShutdownSignals::Unblock() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+}
+
 const char* ShutdownSignals::Name(int signal_number) { return signal_number == SIGTERM ? "SIGTERM" : "SIGINT"; }
 
 }  // namespace fulcrum

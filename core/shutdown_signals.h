@@ -18,6 +18,9 @@ class ShutdownSignals {
   // As Wait, but gives up after `timeout`: 0 then.
   int WaitFor(absl::Duration timeout);
   static const char* Name(int signal_number);
+  // Unblocks both in the calling thread: a binary that waits for no signal, with worker threads
+  // started while they were blocked, is ended by one as by default, through this thread.
+  static void Unblock();
 
  private:
   sigset_t signals_;

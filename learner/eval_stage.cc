@@ -16,6 +16,7 @@
 #include "core/file_util.h"
 #include "core/generation.h"
 #include "core/model_io.h"
+#include "core/rpc_metrics.h"
 #include "core/status_macros.h"
 #include "learner/evaluator.h"
 #include "learner/pass_at_k.h"
@@ -126,8 +127,7 @@ absl::StatusOr<std::unique_ptr<EvalStage>> EvalStage::Create(const v1::EvalConfi
   FULCRUM_ASSIGN_OR_RETURN(e->sampling_, SamplingParamsFrom(sampling, e->tokenizer_->eos_id(), "eval.sampling"));
 
   for (const v1::Selector& selector : config.selectors()) {
-    std::shared_ptr<grpc::Channel> channel =
-        grpc::CreateChannel(selector.address(), grpc::InsecureChannelCredentials());
+    std::shared_ptr<grpc::Channel> channel = InstrumentedChannel("learner", selector.address());
     FULCRUM_RETURN_IF_ERROR(ConnectSelector(*channel, selector.name(), selector.address()));
     RewardClient::Options options;
     options.address = selector.address();

@@ -14,12 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server_builder.h>
-
 #include <atomic>
-#include <chrono>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -34,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/binary_flags.h"
+#include "core/grpc_server.h"
 #include "core/shutdown_signals.h"
 #include "core/yaml_proto.h"
 #include "fulcrum/v1/config.pb.h"
@@ -82,23 +78,14 @@ int Serve() {
   if (length <= 0) return Fail(absl::InternalError("cannot find this binary's path in /proc/self/exe"));
   StageRunner runner({std::string(self, length), absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_stage_port),
                       absl::GetFlag(FLAGS_metrics_port)});
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port)),
-                           grpc::InsecureServerCredentials(), &port);
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(&runner);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_host), ":",
-                                                    absl::GetFlag(FLAGS_port), ": address in use or not valid")));
-  }
-  std::cout << kBinary << " listening on " << absl::GetFlag(FLAGS_host) << ":" << port << std::endl;
+  absl::StatusOr<StartedServer> started =
+      StartGrpcServer(absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port)), "learner",
+                      [&](grpc::ServerBuilder& builder) { builder.RegisterService(&runner); });
+  if (!started.ok()) return Fail(started.status());
+  std::cout << kBinary << " listening on " << absl::GetFlag(FLAGS_host) << ":" << started->port << std::endl;
   const int received = signals.Wait();
   std::cout << kBinary << ": " << ShutdownSignals::Name(received) << ", shutting down" << std::endl;
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  server->Wait();
+  StopGrpcServer(*started->server, absl::Seconds(2));
   return 0;  // ~StageRunner stops a stage still running.
 }
 
@@ -106,6 +93,7 @@ int Serve() {
 template <typename Trainer, typename Config>
 int RunOffline(const std::string& stage, const std::string& path) {
   if (absl::GetFlag(FLAGS_check)) return Check<Config>(path);
+  ShutdownSignals::Unblock();  // SIGTERM ends an offline stage at once; it resumes from its checkpoint.
   Config config;
   if (auto status = LoadYamlProto(path, &config); !status.ok()) return Fail(status);
   auto trainer = Trainer::Create(config, &std::cout);
@@ -166,6 +154,9 @@ int main(int argc, char** argv) {
       "  fulcrum-learner --serve --host=0.0.0.0 --port=50050 --stage_port=50051 --metrics_port=9400");
   absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
+  // Blocked before LibTorch's pool and the metrics server start threads, so that only the waiter of
+  // RunRl or Serve takes them (offline stages unblock them in the main thread).
+  const fulcrum::ShutdownSignals signals;
   if (absl::GetFlag(FLAGS_threads) > 0) torch::set_num_threads(absl::GetFlag(FLAGS_threads));
   // One line per stage kind: its flag's value and how to run it.
   const std::vector<std::pair<std::string, std::function<int()>>> modes = {

@@ -4,13 +4,10 @@
 #include <utility>
 
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server_builder.h>
 #include <grpcpp/support/channel_arguments.h>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "core/rpc_metrics.h"
+#include "core/grpc_server.h"
 #include "core/status_macros.h"
 
 namespace fulcrum {
@@ -30,26 +27,12 @@ absl::StatusOr<std::unique_ptr<LearnerServer>> LearnerServer::Create(const Optio
     return absl::InvalidArgumentError("LearnerServer needs a RolloutCoordinator and a WeightPublisher");
   }
   auto service = std::make_unique<LearnerService>(coordinator, publisher);
-  // Must precede the builder so the builder registers the health service.
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
-  // With SO_REUSEPORT a second server would silently share a port that is already in use.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
-  builder.RegisterService(service.get());
-  builder.experimental().SetInterceptorCreators(RpcMetricsInterceptors("learner"));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    if (server != nullptr) server->Shutdown();
-    return absl::UnavailableError(
-        absl::StrCat("learner cannot listen on ", options.listen_address, ": address in use or not valid"));
-  }
-  if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
-    health->SetServingStatus(true);
-  }
-  return std::unique_ptr<LearnerServer>(new LearnerServer(std::move(service), std::move(server), port));
+  FULCRUM_ASSIGN_OR_RETURN(StartedServer started,
+                           StartGrpcServer(options.listen_address, "learner", [&](grpc::ServerBuilder& builder) {
+                             builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+                             builder.RegisterService(service.get());
+                           }));
+  return std::unique_ptr<LearnerServer>(new LearnerServer(std::move(service), std::move(started.server), started.port));
 }
 
 LearnerServer::LearnerServer(std::unique_ptr<LearnerService> service, std::unique_ptr<grpc::Server> server,

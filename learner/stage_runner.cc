@@ -19,9 +19,41 @@ grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context, const absl
 
 }  // namespace
 
+StageRunner::StageRunner(Options options) : options_(std::move(options)), forker_([this] { ForkLoop(); }) {}
+
 StageRunner::~StageRunner() {
-  absl::MutexLock lock(&mu_);
-  if (child_ != nullptr) child_->Stop(absl::Seconds(30));
+  {
+    absl::MutexLock lock(&mu_);
+    if (child_ != nullptr) child_->Stop(absl::Seconds(30));
+  }
+  {
+    absl::MutexLock lock(&fork_mu_);
+    stopping_ = true;
+  }
+  forker_.join();
+}
+
+void StageRunner::ForkLoop() {
+  absl::MutexLock lock(&fork_mu_);
+  while (true) {
+    fork_mu_.Await(absl::Condition(
+        +[](StageRunner* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return self->stopping_ || (self->fork_request_ != nullptr && !self->fork_request_->result);
+        },
+        this));
+    if (stopping_) return;
+    fork_request_->result = Child::Start(fork_request_->argv, fork_request_->log_path);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Child>> StageRunner::Fork(std::vector<std::string> argv, const std::string& log_path) {
+  ForkRequest request{std::move(argv), log_path, std::nullopt};
+  absl::MutexLock lock(&fork_mu_);
+  fork_request_ = &request;
+  fork_mu_.Await(absl::Condition(
+      +[](ForkRequest* r) { return r->result.has_value(); }, &request));
+  fork_request_ = nullptr;
+  return *std::move(request.result);
 }
 
 v1::StageState StageRunner::State() {
@@ -48,7 +80,7 @@ absl::StatusOr<v1::StageState> StageRunner::Start(const v1::StartStageRequest& r
   argv.push_back("--host=" + options_.host);
   argv.push_back(absl::StrCat("--port=", options_.stage_port));
   argv.push_back(absl::StrCat("--metrics_port=", options_.metrics_port));
-  FULCRUM_ASSIGN_OR_RETURN(child_, Child::Start(argv, request.log_path()));
+  FULCRUM_ASSIGN_OR_RETURN(child_, Fork(std::move(argv), request.log_path()));
   return State();
 }
 

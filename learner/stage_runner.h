@@ -6,7 +6,10 @@
 #define FULCRUM_LEARNER_STAGE_RUNNER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -24,7 +27,7 @@ class StageRunner final : public v1::StageRunner::CallbackService {
     int stage_port = 0;    // --port of every stage process.
     int metrics_port = 0;  // --metrics_port of every stage process.
   };
-  explicit StageRunner(Options options) : options_(std::move(options)) {}
+  explicit StageRunner(Options options);
   ~StageRunner() override;
 
   grpc::ServerUnaryReactor* StartStage(grpc::CallbackServerContext* context, const v1::StartStageRequest* request,
@@ -35,12 +38,26 @@ class StageRunner final : public v1::StageRunner::CallbackService {
                                       v1::StageState* response) override;
 
  private:
+  struct ForkRequest {
+    std::vector<std::string> argv;
+    std::string log_path;
+    std::optional<absl::StatusOr<std::unique_ptr<Child>>> result;
+  };
+
   absl::StatusOr<v1::StageState> Start(const v1::StartStageRequest& request);
   v1::StageState State() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the child on forker_: a child gets SIGTERM when the thread that forked it ends
+  // (PR_SET_PDEATHSIG), and gRPC's callback threads come and go.
+  absl::StatusOr<std::unique_ptr<Child>> Fork(std::vector<std::string> argv, const std::string& log_path);
+  void ForkLoop();
 
   const Options options_;
   absl::Mutex mu_;
   std::unique_ptr<Child> child_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex fork_mu_;
+  ForkRequest* fork_request_ ABSL_GUARDED_BY(fork_mu_) = nullptr;
+  bool stopping_ ABSL_GUARDED_BY(fork_mu_) = false;
+  std::thread forker_;
 };
 
 }  // namespace fulcrum

@@ -1,12 +1,10 @@
 #include "orchestrator/status_server.h"
 
-#include <grpcpp/health_check_service_interface.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/grpc_server.h"
 #include "core/grpc_status.h"
 #include "core/protocol.h"
-#include "core/rpc_metrics.h"
 #include "orchestrator/run_status.h"
 
 namespace fulcrum {
@@ -32,29 +30,19 @@ class StatusServer::Service final : public v1::Orchestrator::Service {
 absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& listen_address,
                                                                   const std::string& run_dir) {
   auto service = std::make_unique<Service>(run_dir);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &port);
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(service.get());
-  builder.experimental().SetInterceptorCreators(RpcMetricsInterceptors("orchestrator"));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    if (server != nullptr) server->Shutdown();
-    return absl::UnavailableError(absl::StrCat("the status server cannot listen on ", listen_address,
-                                               ": address in use or not valid (see --status_port)"));
-  }
-  return std::unique_ptr<StatusServer>(new StatusServer(std::move(service), std::move(server), port));
+  absl::StatusOr<StartedServer> started =
+      StartGrpcServer(listen_address, "orchestrator", [&](grpc::ServerBuilder& builder) {
+        builder.RegisterService(service.get());
+      });
+  if (!started.ok()) return absl::UnavailableError(absl::StrCat(started.status().message(), " (see --status_port)"));
+  return std::unique_ptr<StatusServer>(new StatusServer(std::move(service), std::move(started->server), started->port));
 }
 
 StatusServer::StatusServer(std::unique_ptr<Service> service, std::unique_ptr<grpc::Server> server, int port)
     : service_(std::move(service)), server_(std::move(server)), port_(port) {}
 
 StatusServer::~StatusServer() {
-  if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) health->Shutdown();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-  server_->Wait();
+  StopGrpcServer(*server_, absl::Seconds(1));
 }
 
 absl::StatusOr<v1::RunStatus> FetchRunStatus(const std::string& address) {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/model_io.h"
-#include "core/rpc_metrics.h"
+#include "core/grpc_server.h"
 #include "core/status_macros.h"
 
 namespace fulcrum {
@@ -41,15 +41,12 @@ absl::StatusOr<std::unique_ptr<ReferenceServer>> ReferenceServer::Create(const O
       LogProbBatcher::Create({options.max_batch_sequences, options.max_queued_sequences}, loaded.model));
   std::unique_ptr<ReferenceServer> server(new ReferenceServer(checkpoint, std::move(batcher), std::move(info)));
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
-  builder.RegisterService(&server->service_);
-  builder.experimental().SetInterceptorCreators(RpcMetricsInterceptors("reference"));
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("reference server cannot listen on ", options.listen_address));
-  }
+  FULCRUM_ASSIGN_OR_RETURN(StartedServer started,
+                           StartGrpcServer(options.listen_address, "reference", [&](grpc::ServerBuilder& builder) {
+                             builder.RegisterService(&server->service_);
+                           }));
+  server->server_ = std::move(started.server);
+  server->port_ = started.port;
   return server;
 }
 

@@ -79,7 +79,8 @@ int Run() {
     std::cerr << kBinary << ": " << options.status().message() << std::endl;
     return 1;
   }
-  ShutdownSignals shutdown_signals;  // before gRPC and the metrics server start their threads
+  ShutdownSignals shutdown_signals;  // before gRPC, LibTorch and the metrics server start threads
+  if (absl::GetFlag(FLAGS_threads) > 0) at::set_num_threads(absl::GetFlag(FLAGS_threads));
 
   absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
       PrepareToServe(kBinary, absl::GetFlag(FLAGS_host), shutdown_signals);
@@ -108,6 +109,5 @@ int main(int argc, char** argv) {
       "  fulcrum-reward --scorer=verifier --task=addition --check");
   absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
-  if (absl::GetFlag(FLAGS_threads) > 0) at::set_num_threads(absl::GetFlag(FLAGS_threads));
   return fulcrum::Run();
 }

@@ -5,13 +5,9 @@
 #include <utility>
 
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server_builder.h>
-#include <grpcpp/support/channel_arguments.h>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "core/rpc_metrics.h"
+#include "core/grpc_server.h"
 #include "core/status_macros.h"
 
 namespace fulcrum {
@@ -37,23 +33,11 @@ absl::StatusOr<std::unique_ptr<RewardServer>> RewardServer::Create(
       std::unique_ptr<RewardService> service,
       RewardService::Create({options.max_concurrent_requests, options.max_batch_items},
                             std::move(scorer)));
-  // Must precede the builder so the builder registers the health service.
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
-  // With SO_REUSEPORT a second server would silently share a port that is already in use.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(service.get());
-  builder.experimental().SetInterceptorCreators(RpcMetricsInterceptors("reward"));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    if (server != nullptr) server->Shutdown();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
-                                               ": address in use or not valid"));
-  }
-  return std::unique_ptr<RewardServer>(
-      new RewardServer(std::move(service), std::move(server), port));
+  FULCRUM_ASSIGN_OR_RETURN(StartedServer started,
+                           StartGrpcServer(options.listen_address, "reward", [&](grpc::ServerBuilder& builder) {
+                             builder.RegisterService(service.get());
+                           }));
+  return std::unique_ptr<RewardServer>(new RewardServer(std::move(service), std::move(started.server), started.port));
 }
 
 RewardServer::RewardServer(std::unique_ptr<RewardService> service,

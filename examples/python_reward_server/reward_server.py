@@ -65,6 +65,10 @@ def main():
     args = parser.parse_args()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     reward_pb2_grpc.add_RewardServicer_to_server(ExactMatchReward(), server)
+    # grpc.health.v1.Health/Check, which `fulcrum` and Kubernetes probes ask before relying on a server:
+    # raw bytes (Debian has no grpc_health module); HealthCheckResponse{status: SERVING} is 08 01.
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+        "grpc.health.v1.Health", {"Check": grpc.unary_unary_rpc_method_handler(lambda request, context: b"\x08\x01")})])
     port = server.add_insecure_port(f"{args.host}:{args.port}")
     if port == 0:
         sys.exit(f"python reward server: cannot listen on {args.host}:{args.port} (in use?)")

@@ -9,6 +9,7 @@ const {readYamlStream, displayName} = require('./yaml_stream');
 
 const EXPECTED = [
   'orchestrator -> learner:50050/TCP',
+  'orchestrator -> learner:50051/TCP',
   'orchestrator -> reward:50051/TCP',
   'orchestrator -> reward-model:50051/TCP',
   'orchestrator -> reference:50051/TCP',

@@ -360,6 +360,32 @@ TEST_F(PipelineProcessTest, ExternalLauncherRunsStagesOnAServingLearner) {
   (*reward)->Wait();
 }
 
+// The orchestrator of a deployment dies (kill -9) while a serving learner runs its stage; the one
+// that replaces it (`fulcrum run --resume <pipeline.yaml>`, as compose and the k8s Job restart it)
+// stops the orphaned stage and runs the pipeline to the end.
+TEST_F(PipelineProcessTest, AReplacedOrchestratorTakesOverTheServingLearner) {
+  auto learner = ChildProcess::Start({BinaryPath("fulcrum-learner"), "--serve", "--port=0",
+                                      absl::StrCat("--stage_port=", FreePort())});
+  ASSERT_TRUE(learner.ok());
+  absl::StatusOr<std::string> learner_address = (*learner)->WaitForLine("fulcrum-learner listening on ");
+  ASSERT_TRUE(learner_address.ok()) << learner_address.status();
+  const std::string path = Write(absl::StrReplaceAll(kHead, {{"steps: 40", "steps: 2000"}}));
+  const std::vector<std::string> run = {"run", path, "--resume", "--launcher=external",
+                                        "--learner_agent=" + *learner_address};
+  auto first = Fulcrum(run);
+  ASSERT_TRUE(first->WaitForText("/2000 |").ok());
+  first->Signal(SIGKILL);
+  first->Wait();
+
+  auto second = Fulcrum(run);
+  const std::string output = second->ReadAll();
+  ASSERT_EQ(second->Wait(), 0) << output;
+  EXPECT_THAT(output, HasSubstr("still runs a stage"));
+  EXPECT_EQ(Json("summary.json")["stages"][0]["status"], "done");
+  (*learner)->Signal(SIGTERM);
+  EXPECT_EQ((*learner)->Wait(), 0);
+}
+
 TEST_F(PipelineProcessTest, AMalformedLineFailsTheStageWithFileAndLine) {
   std::string yaml = absl::StrCat(kHead, RlStage(3, "{scorer: verifier}"));
   auto run = Fulcrum({"run", Write(yaml)});

@@ -17,6 +17,7 @@
 #include "core/char_tokenizer.h"
 #include "core/checkpoint.h"
 #include "core/file_util.h"
+#include "core/health_check.h"
 #include "core/model_io.h"
 #include "fulcrum/v1/reward.grpc.pb.h"
 #include "tests/child_process.h"
@@ -193,6 +194,8 @@ TEST(RlProcessTest, GrpoAgainstThePythonRewardServer) {
   auto reward = StartService({"/usr/bin/python3", "examples/python_reward_server/reward_server.py", "--port=0"},
                              "python reward server listening on ", &reward_address);
   ASSERT_TRUE(reward);
+  // It answers the health check fulcrum and Kubernetes ask before relying on a server.
+  EXPECT_TRUE(CheckServing(reward_address, absl::Seconds(10)).ok());
   auto stub = v1::Reward::NewStub(grpc::CreateChannel(reward_address, grpc::InsecureChannelCredentials()));
   v1::ScoreRequest request;
   request.set_protocol_version(1);
