@@ -6,6 +6,10 @@
 # packages against the binaries' libraries, and every container's command with the binary it names
 # (--check). Deliberately broken files (tests/deploy/broken/) must be rejected.
 #
+# "The contract" below is what docs/deploy.md promises of these files: one service or workload per
+# role on the shared /work volume, gRPC on 50051 (the learner's stage API on 50050), metrics on 9400,
+# the network flows of its table and the metric names of docs/metrics.md (metric_names.txt).
+#
 #   tests/deploy/run.sh [BIN_DIR]      (default build/bin; ctest passes it)
 #
 # Prints PASS or FAIL per check, then "N passed, N failed"; exits 1 on any failure.
