@@ -75,7 +75,6 @@ RolloutActor::Options OptionsFromFlags() {
 
 absl::Status CheckFlags(const RolloutActor::Options& options) {
   FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--port", absl::GetFlag(FLAGS_port)));
-  FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--metrics_port", absl::GetFlag(FLAGS_metrics_port)));
   return options.Validate();
 }
 

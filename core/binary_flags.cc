@@ -40,8 +40,10 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> ServeMetricsFromFlags(const std::
 }
 
 int ReportCheck(const std::string& binary, const absl::Status& status) {
-  if (!status.ok()) {
-    std::cerr << binary << ": " << status.message() << std::endl;
+  const absl::Status checked =
+      status.ok() ? CheckPortFlag("--metrics_port", absl::GetFlag(FLAGS_metrics_port)) : status;
+  if (!checked.ok()) {
+    std::cerr << binary << ": " << checked.message() << std::endl;
     return 1;
   }
   std::cout << binary << ": flags ok" << std::endl;

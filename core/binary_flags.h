@@ -28,7 +28,8 @@ namespace fulcrum {
 absl::StatusOr<std::unique_ptr<MetricsServer>> ServeMetricsFromFlags(const std::string& binary,
                                                                      const std::string& host);
 
-// For --check: prints "<binary>: flags ok" and returns 0, or "<binary>: <message>" and 1.
+// For --check: with `status` (the binary's own checks) OK, also checks the shared flags; prints
+// "<binary>: flags ok" and returns 0, or "<binary>: <message>" and 1.
 int ReportCheck(const std::string& binary, const absl::Status& status);
 
 // What a serving binary does between checking its flags and starting its server: serves metrics

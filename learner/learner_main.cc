@@ -70,9 +70,8 @@ int Check(const std::string& path) {
   return ReportCheck(kBinary, LoadYamlProto(path, &config));
 }
 
-int Serve() {
+int Serve(ShutdownSignals& signals) {
   if (absl::GetFlag(FLAGS_check)) return ReportCheck(kBinary, CheckPortFlag("--stage_port", absl::GetFlag(FLAGS_stage_port)));
-  ShutdownSignals signals;  // before gRPC starts its threads
   char self[4096] = {};
   const ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (length <= 0) return Fail(absl::InternalError("cannot find this binary's path in /proc/self/exe"));
@@ -104,11 +103,10 @@ int RunOffline(const std::string& stage, const std::string& path) {
   return 0;
 }
 
-int RunRl(const std::string& path) {
+int RunRl(const std::string& path, ShutdownSignals& signals) {
   if (absl::GetFlag(FLAGS_check)) return Check<v1::RlConfig>(path);
   v1::RlConfig config;
   if (auto status = LoadYamlProto(path, &config); !status.ok()) return Fail(status);
-  ShutdownSignals signals;  // before any thread starts
   auto trainer = RlTrainer::Create(config, &std::cout);
   if (!trainer.ok()) return Fail(trainer.status());
   LearnerServer::Options options;
@@ -156,7 +154,7 @@ int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
   // Blocked before LibTorch's pool and the metrics server start threads, so that only the waiter of
   // RunRl or Serve takes them (offline stages unblock them in the main thread).
-  const fulcrum::ShutdownSignals signals;
+  fulcrum::ShutdownSignals signals;
   if (absl::GetFlag(FLAGS_threads) > 0) torch::set_num_threads(absl::GetFlag(FLAGS_threads));
   // One line per stage kind: its flag's value and how to run it.
   const std::vector<std::pair<std::string, std::function<int()>>> modes = {
@@ -166,11 +164,11 @@ int main(int argc, char** argv) {
        [] { return fulcrum::RunOffline<fulcrum::DpoTrainer, fulcrum::v1::DpoConfig>("dpo", absl::GetFlag(FLAGS_dpo_config)); }},
       {absl::GetFlag(FLAGS_rm_config),
        [] { return fulcrum::RunOffline<fulcrum::RmTrainer, fulcrum::v1::RmConfig>("rm", absl::GetFlag(FLAGS_rm_config)); }},
-      {absl::GetFlag(FLAGS_rl_config), [] { return fulcrum::RunRl(absl::GetFlag(FLAGS_rl_config)); }},
+      {absl::GetFlag(FLAGS_rl_config), [&signals] { return fulcrum::RunRl(absl::GetFlag(FLAGS_rl_config), signals); }},
       {absl::GetFlag(FLAGS_eval_config),
        [] { return fulcrum::RunOffline<fulcrum::EvalStage, fulcrum::v1::EvalConfig>("eval", absl::GetFlag(FLAGS_eval_config)); }},
   };
-  const std::function<int()> serve = fulcrum::Serve;
+  const std::function<int()> serve = [&signals] { return fulcrum::Serve(signals); };
   const std::function<int()>* chosen = absl::GetFlag(FLAGS_serve) ? &serve : nullptr;
   int given = chosen != nullptr ? 1 : 0;
   for (const auto& [path, run] : modes) {

@@ -1,5 +1,6 @@
 #include "learner/stage_runner.h"
 
+#include <iostream>
 #include <utility>
 #include <vector>
 
@@ -71,8 +72,12 @@ absl::StatusOr<v1::StageState> StageRunner::Start(const v1::StartStageRequest& r
   FULCRUM_RETURN_IF_ERROR(CheckProtocolVersion(request.protocol_version(), "learner"));
   if (request.log_path().empty()) return absl::InvalidArgumentError("StartStage needs a log_path");
   absl::MutexLock lock(&mu_);
+  // One orchestrator drives a learner, so a stage still running was left by one that died: stop
+  // it; the stage asked for now resumes from its last checkpoint.
   if (child_ != nullptr && !child_->Poll()) {
-    return absl::FailedPreconditionError(absl::StrCat("a stage is still running (pid ", child_->pid(), ")"));
+    std::cout << "fulcrum-learner: a new stage was asked for while pid " << child_->pid()
+              << " still runs one; stopping it" << std::endl;
+    child_->Stop(absl::Seconds(30));
   }
   std::vector<std::string> argv = {options_.binary};
   argv.insert(argv.end(), request.args().begin(), request.args().end());

@@ -168,13 +168,18 @@ absl::Status PipelineRunner::Execute(const v1::StageConfig& stage, const std::st
   learner.name = "learner";
   learner.argv = {options_.bin_dir + "/fulcrum-learner", absl::StrCat("--", kind, "_config=", config_path),
                   absl::StrCat("--threads=", std::max(1, threads - actors))};
-  for (std::string& flag : launcher_->MetricsFlag("learner")) learner.argv.push_back(std::move(flag));
   learner.log_path = (fs::path(logs) / "learner.log").string();
   learner.serves = rl;
   if (!launcher_->local()) {
     learner.runner = pipeline_.launcher().learner_agent();  // Empty: the learner runs here.
-    if (rl) learner.argv.push_back("--host=0.0.0.0");
-    if (rl) learner.port = pipeline_.launcher().learner_port();
+    if (rl) {
+      learner.argv.push_back("--host=0.0.0.0");
+      learner.port = pipeline_.launcher().learner_port();
+    }
+  }
+  // A serving learner gives its stages its own --host, --port and --metrics_port.
+  if (learner.runner.empty()) {
+    for (std::string& flag : launcher_->MetricsFlag("learner")) learner.argv.push_back(std::move(flag));
   }
   Say(absl::StrCat("[", stage.name(), "] ", kind, " stage: log ", learner.log_path));
   FULCRUM_ASSIGN_OR_RETURN(std::unique_ptr<Service> trainer, Service::Start(learner));

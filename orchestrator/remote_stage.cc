@@ -25,31 +25,13 @@ absl::StatusOr<std::unique_ptr<RemoteStage>> RemoteStage::Start(const std::strin
                                                                 const std::vector<std::string>& args,
                                                                 const std::string& log_path) {
   auto stub = v1::StageRunner::NewStub(InstrumentedChannel("orchestrator", runner));
-  // A stage still running there was left by an orchestrator that died (one orchestrator drives a
-  // learner): stop it; the stage about to start resumes from its last checkpoint.
-  {
-    v1::GetStageRequest get;
-    get.set_protocol_version(kProtocolVersion);
-    v1::StageState state;
-    grpc::ClientContext context;
-    SetDeadline(&context, absl::Seconds(30));
-    if (stub->GetStage(&context, get, &state).ok() && state.running()) {
-      LOG(WARNING) << "the learner at " << runner << " still runs a stage (pid " << state.pid() << "); stopping it";
-      v1::StopStageRequest stop;
-      stop.set_protocol_version(kProtocolVersion);
-      stop.set_grace_s(30);
-      grpc::ClientContext stop_context;
-      SetDeadline(&stop_context, absl::Seconds(45));
-      (void)stub->StopStage(&stop_context, stop, &state);
-    }
-  }
   v1::StartStageRequest request;
   request.set_protocol_version(kProtocolVersion);
   for (const std::string& arg : args) request.add_args(arg);
   request.set_log_path(log_path);
   v1::StageState state;
   grpc::ClientContext context;
-  SetDeadline(&context, absl::Seconds(30));
+  SetDeadline(&context, absl::Seconds(60));  // Time to stop a stage left running, too.
   const grpc::Status status = stub->StartStage(&context, request, &state);
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("the learner at ", runner, " did not start the stage: ",

@@ -19,7 +19,7 @@ namespace fulcrum {
 class RemoteStage : public Process {
  public:
   // Asks the learner at `runner` to run fulcrum-learner with `args` (its flags), logging to `log_path`.
-  // A stage still running there (left by an orchestrator that died) is stopped first.
+  // The learner stops a stage still running there (left by an orchestrator that died) first.
   static absl::StatusOr<std::unique_ptr<RemoteStage>> Start(const std::string& runner,
                                                             const std::vector<std::string>& args,
                                                             const std::string& log_path);

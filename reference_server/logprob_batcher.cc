@@ -131,9 +131,9 @@ void LogProbBatcher::Score(std::vector<Request>& batch) {
   }
   if (scored.ok()) {
     metrics_.sequences_scored.Increment(static_cast<double>(scored->size()));
-    for (const std::vector<float>& logprobs : *scored) {
-      metrics_.tokens_scored.Increment(static_cast<double>(logprobs.size()));
-    }
+    size_t tokens = 0;
+    for (const std::vector<float>& logprobs : *scored) tokens += logprobs.size();
+    metrics_.tokens_scored.Increment(static_cast<double>(tokens));
   }
   size_t next = 0;
   for (Request& request : batch) {

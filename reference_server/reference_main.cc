@@ -36,7 +36,6 @@ absl::StatusOr<ReferenceServer::Options> OptionsFromFlags() {
     return absl::InvalidArgumentError("pass --checkpoint=DIR (a checkpoint or a root with LATEST)");
   }
   FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--port", absl::GetFlag(FLAGS_port)));
-  FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--metrics_port", absl::GetFlag(FLAGS_metrics_port)));
   ReferenceServer::Options options;
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint);
   options.listen_address = absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));

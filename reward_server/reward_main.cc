@@ -67,7 +67,6 @@ absl::StatusOr<RewardServer::Options> OptionsFromFlags() {
 // For --check: what RewardServer::Create would refuse, short of loading a checkpoint or binding.
 absl::Status CheckFlags(const absl::StatusOr<RewardServer::Options>& options) {
   FULCRUM_RETURN_IF_ERROR(options.status());
-  FULCRUM_RETURN_IF_ERROR(CheckPortFlag("--metrics_port", absl::GetFlag(FLAGS_metrics_port)));
   FULCRUM_RETURN_IF_ERROR(options->Validate());
   return CheckScorerOptions(options->scorer);
 }

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "core/char_tokenizer.h"
 #include "core/checkpoint.h"
 #include "core/model_io.h"
@@ -119,6 +122,21 @@ TEST(ServicesProcessTest, BadFlagsEndWithOneClearLineAndExitCodeOne) {
   EXPECT_NE(told.find("/nonexistent/ckpt"), std::string::npos) << told;
   EXPECT_EQ(told.find("Check failure"), std::string::npos) << told;
   EXPECT_EQ(told.find("terminate called"), std::string::npos) << told;
+
+  // --check: the binary's own flags, then the shared ones.
+  for (const char* binary : {"fulcrum-reward", "fulcrum-learner"}) {
+    std::vector<std::string> argv = {BinaryPath(binary), "--check", "--metrics_port=70000"};
+    argv.push_back(std::string(binary) == "fulcrum-reward" ? "--task=addition" : "--serve");
+    auto checked = ChildProcess::Start(argv);
+    ASSERT_TRUE(checked.ok());
+    const std::string answer = (*checked)->ReadAll();
+    EXPECT_EQ((*checked)->Wait(), 1) << answer;
+    EXPECT_EQ(answer, absl::StrCat(binary, ": --metrics_port must be in [0, 65535], got 70000\n"));
+  }
+  auto fine = ChildProcess::Start({BinaryPath("fulcrum-reward"), "--check", "--task=addition", "--metrics_port=9400"});
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ((*fine)->ReadAll(), "fulcrum-reward: flags ok\n");
+  EXPECT_EQ((*fine)->Wait(), 0);
 }
 
 }  // namespace
