@@ -10,7 +10,8 @@
 
 namespace fulcrum {
 
-std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout) {
+absl::StatusOr<std::string> CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
+                                                 const std::string& method, absl::Duration timeout) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -20,18 +21,23 @@ std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel, absl::Dur
   grpc::ByteBuffer response;
   grpc::Status status;
   absl::Notification done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
                  [&](grpc::Status s) {
                    status = std::move(s);
                    done.Notify();
                  });
   done.WaitForNotification();
-  if (!status.ok()) return "error: " + status.error_message();
+  if (!status.ok()) return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   std::vector<grpc::Slice> slices;
-  if (!response.Dump(&slices).ok()) return "error: unreadable response";
+  if (!response.Dump(&slices).ok()) return absl::DataLossError("unreadable response");
   std::string bytes;
   for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   return bytes;
+}
+
+std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout) {
+  absl::StatusOr<std::string> answer = CallWithEmptyRequest(channel, "/grpc.health.v1.Health/Check", timeout);
+  return answer.ok() ? *answer : "error: " + std::string(answer.status().message());
 }
 
 absl::Status CheckServing(const std::string& address, absl::Duration timeout) {

@@ -10,11 +10,17 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace fulcrum {
 
 inline constexpr char kServingResponse[] = "\x08\x01";
+
+// Calls `method` ("/package.Service/Method") with an empty request message: the raw response
+// bytes, or the call's gRPC status (its code and message).
+absl::StatusOr<std::string> CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
+                                                 const std::string& method, absl::Duration timeout);
 
 // The raw response bytes of Health/Check, or the call's error message prefixed with "error: ".
 std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout);

@@ -5,14 +5,11 @@
 #include <string>
 
 #include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "core/health_check.h"
 #include "tests/metric_values.h"
 
@@ -36,22 +33,10 @@ TEST(HealthServerTest, AnswersServingAndTimesTheCall) {
 TEST(HealthServerTest, ServesNothingButHealth) {
   absl::StatusOr<std::unique_ptr<HealthServer>> server = HealthServer::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();
-  grpc::GenericStub stub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  grpc::Slice empty;
-  const grpc::ByteBuffer request(&empty, 1);
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  absl::Notification done;
-  stub.UnaryCall(&context, "/fulcrum.v1.Reward/Score", grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
-                   status = std::move(s);
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  const absl::StatusOr<std::string> answer = CallWithEmptyRequest(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()),
+      "/fulcrum.v1.Reward/Score", absl::Seconds(5));
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnimplemented) << answer.status();
 }
 
 TEST(HealthServerTest, APortInUseIsAnErrorNamingTheAddress) {
